@@ -1,0 +1,78 @@
+"""Shared FastAPI dependencies: database session (owns the transaction), settings, caller identity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.auth import service as auth_service
+from app.auth.service import ANONYMOUS, Principal
+from app.config import Settings, get_settings
+from app.errors import Forbidden, Unauthorized
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: commit when the endpoint succeeds, roll back on any error."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    """Bearer token (API) or signed session cookie (web); anonymous otherwise. A bad token is 401."""
+    token = _bearer(request)
+    if token is not None:
+        principal = auth_service.principal_for_token(session=session, plaintext=token)
+        if principal is None:
+            raise Unauthorized("the API token is unknown or revoked; create one with `rackplan token create`")
+        return principal
+    username = request.session.get("user") if "session" in request.scope else None
+    if username:
+        return auth_service.principal_for_user(session=session, username=username) or ANONYMOUS
+    return ANONYMOUS
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(role: str, *, token_only: bool = False) -> Callable[..., Principal]:
+    """Dependency: the caller must hold `role` (viewer < editor < admin). API writes need a bearer token."""
+
+    def dependency(principal: PrincipalDep) -> Principal:
+        if principal.kind == "anonymous" or (token_only and principal.kind != "token"):
+            raise Unauthorized(f"this action needs the {role} role: send 'Authorization: Bearer <token>'")
+        if not principal.has_role(role):
+            raise Forbidden(f"this action needs the {role} role; your credentials have {principal.role!r}")
+        return principal
+
+    return dependency
+
+
+def require_reader(principal: PrincipalDep, settings: SettingsDep) -> Principal:
+    """Reads are open unless RACKPLAN_REQUIRE_LOGIN_TO_READ is set."""
+    if settings.require_login_to_read and principal.kind == "anonymous":
+        raise Unauthorized("sign in or send an API token to read")
+    return principal
+
+
+EditorToken = Annotated[Principal, Depends(require_role("editor", token_only=True))]
+Reader = Annotated[Principal, Depends(require_reader)]

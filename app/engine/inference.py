@@ -1,0 +1,196 @@
+"""Public inference estimates: LLM serving (estimate_inference) and classic models (estimate_classic_inference).
+
+Pure functions of frozen dataclasses; see inference_memory.py and inference_timing.py for the formulas.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from app.engine.errors import InfeasibleError
+from app.engine.inference_memory import GIB, MemoryPlan, ServingRuntime, plan_memory, weight_bytes_per_value
+from app.engine.inference_timing import CALIBRATION, Hardware, InferenceCalibration, decode_step, prefill_time
+from app.engine.specs import AcceleratorSpec, ServerSpec
+from app.engine.workload import ClassicModel, ModelShape, Precision
+
+DEFAULT_SCALEUP_GPUS = 8  # HGX / OAM baseboards: 8 GPUs share NVLink / Infinity Fabric
+PCIE_GBYTE_S = 32.0  # PCIe Gen4 x16 unidirectional, used for TP when a card has no scale-up link
+CALIBRATED_FAMILIES = ("h100", "h200", "a100", "b200", "gb200", "l40s", "mi300x")  # accelerators in the case table
+
+
+@dataclass(frozen=True)
+class InferenceEstimate:
+    output_tokens_per_s: float  # generated tokens per second, whole replica
+    output_tokens_per_s_per_gpu: float
+    requests_per_s: float
+    ttft_ms: float  # time to first token: prefill of the batch the request joins
+    tpot_ms: float  # time per output token: one decode step (x pipeline stages)
+    concurrency: int  # sequences in flight
+    max_concurrency: int  # KV-cache capacity capped by the runtime's batch limit
+    kv_cache_gib: float  # KV pool of the replica
+    weights_gib: float
+    kv_cache_gib_per_sequence: float
+    limiting_bound: str  # compute | memory_bandwidth | memory_capacity | communication
+    meets_latency_targets: bool
+    confidence: str  # high | medium | low
+    warnings: tuple[str, ...]
+    tensor_parallel: int = 1
+    pipeline_parallel: int = 1
+
+
+@dataclass(frozen=True)
+class _Point:
+    concurrency: int
+    tokens_per_s: float
+    ttft_s: float
+    tpot_s: float
+    bound: str
+
+
+def _layout(target: ServerSpec | AcceleratorSpec, gpu_count: int) -> tuple[AcceleratorSpec, int, int]:
+    accel = target.accelerator if isinstance(target, ServerSpec) else target
+    domain = target.scaleup_domain_gpus if isinstance(target, ServerSpec) else DEFAULT_SCALEUP_GPUS
+    tp = math.gcd(gpu_count, max(1, domain))
+    return accel, tp, gpu_count // tp
+
+
+def _hardware(accel: AcceleratorSpec, tp: int, pp: int, precision: Precision, runtime: ServingRuntime) -> Hardware:
+    link = accel.scaleup_gbyte_s / 2 if accel.scaleup_gbyte_s > 0 else PCIE_GBYTE_S
+    return Hardware(
+        peak_flops=accel.peak_flops(precision.name), hbm_byte_s=accel.memory_tbyte_s * 1e12,
+        link_byte_s=link * 1e9, tp=tp, pp=pp, precision=precision.name,
+        weight_bytes=weight_bytes_per_value(precision), efficiency_scale=runtime.efficiency_scale,
+        overhead_scale=runtime.step_overhead_scale,
+    )
+
+
+def _check_inputs(gpu_count: int, input_tokens: int, output_tokens: int, concurrency: int | None) -> None:
+    for name, value in (("gpu_count", gpu_count), ("input_tokens", input_tokens), ("output_tokens", output_tokens)):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    if concurrency is not None and concurrency < 1:
+        raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+
+
+def _infeasible(model: ModelShape, precision: Precision, accel: AcceleratorSpec, gpus: int, plan: MemoryPlan) -> None:
+    need = plan.weights_bytes / GIB
+    if plan.kv_pool_bytes <= 0:
+        reason = (f"{model.name} in {precision.name} needs {need:,.0f} GiB of weights; "
+                  f"{gpus} x {accel.name} has {accel.memory_gb * gpus:,.0f} GB")
+    else:
+        reason = f"{model.name} in {precision.name}: no room for the KV cache of one sequence on {gpus} x {accel.name}"
+    per_gpu = plan.weights_bytes / (0.9 * accel.memory_gb * 1e9)
+    raise InfeasibleError(reason, [f"weights alone need at least {math.ceil(per_gpu)} x {accel.name}",
+                                   "runtime reserve and activation workspace also take memory on each GPU"])
+
+
+def _evaluate(model: ModelShape, hw: Hardware, plan: MemoryPlan, conc: int, s_in: int, s_out: int,
+              runtime: ServingRuntime, cal: InferenceCalibration) -> _Point:
+    context = s_in + s_out / 2
+    step = decode_step(model, conc / hw.pp, context, plan.kv_bytes_per_token, hw, cal)
+    tpot = step.total_s * hw.pp
+    chunk = min(conc * s_in, max(s_in, runtime.max_num_tokens))
+    prefill_work = conc * s_in / chunk * prefill_time(model, chunk, s_in, hw, cal, hw.gpus)
+    ttft = prefill_time(model, chunk, s_in, hw, cal, hw.tp)  # latency: all stages in turn, TP GPUs each
+    tokens_per_s = conc * s_out / (prefill_work + s_out * tpot)
+    parts = {"memory_bandwidth": step.memory_s, "compute": step.compute_s, "communication": step.communication_s}
+    if prefill_work > s_out * tpot:
+        parts["compute"] = float("inf")
+    return _Point(conc, tokens_per_s, ttft, tpot, max(parts, key=parts.__getitem__))
+
+
+def _candidates(limit: int) -> list[int]:
+    values = {limit}
+    c = 1
+    while c < limit:
+        values.add(c)
+        c *= 2
+    return sorted(values)
+
+
+def _meets(p: _Point, ttft_ms_max: float | None, tpot_ms_max: float | None) -> bool:
+    ok_ttft = ttft_ms_max is None or p.ttft_s * 1e3 <= ttft_ms_max
+    return ok_ttft and (tpot_ms_max is None or p.tpot_s * 1e3 <= tpot_ms_max)
+
+
+def _best_point(evaluate, limit: int, ttft_ms_max: float | None, tpot_ms_max: float | None) -> _Point:
+    points = [evaluate(c) for c in _candidates(limit)]
+    ok = [p for p in points if _meets(p, ttft_ms_max, tpot_ms_max)]
+    return max(ok or points[:1], key=lambda p: p.tokens_per_s)
+
+
+def _warnings(model: ModelShape, accel: AcceleratorSpec, precision: Precision, pp: int) -> list[str]:
+    notes = []
+    if model.is_moe:
+        notes.append("MoE: uniform expert routing assumed; expert GEMM efficiency from few published cases")
+    if model.kv_lora_rank:
+        notes.append("MLA: latent KV cache held on every TP rank (attention data parallelism would hold more)")
+    if not any(f in accel.slug.lower() for f in CALIBRATED_FAMILIES):
+        notes.append(f"no published inference measurements for {accel.name}; efficiencies borrowed from H100/A100")
+    if not accel.supports(precision.name):
+        notes.append(f"{accel.name} has no native {precision.name} tensor cores; modeled at the next wider rate")
+    if pp > 1:
+        notes.append(f"{pp} pipeline stages across scale-up domains; bubbles and inter-node hops not modeled")
+    return notes
+
+
+def _confidence(notes: list[str]) -> str:
+    return "high" if not notes else "medium" if len(notes) == 1 else "low"
+
+
+def estimate_inference(
+    model: ModelShape, server_or_accel: ServerSpec | AcceleratorSpec, gpu_count: int, precision: Precision,
+    input_tokens: int, output_tokens: int, *, concurrency: int | None = None, ttft_ms_max: float | None = None,
+    tpot_ms_max: float | None = None, runtime: ServingRuntime | None = None,
+    calibration: InferenceCalibration | None = None,
+) -> InferenceEstimate:
+    """Serving estimate of one replica (TP inside the scale-up domain, PP across domains).
+
+    concurrency None = the throughput-optimal concurrency that fits memory and meets the latency targets.
+    Raises InfeasibleError when the weights (plus one sequence of KV cache) do not fit.
+    """
+    _check_inputs(gpu_count, input_tokens, output_tokens, concurrency)
+    runtime, cal = runtime or ServingRuntime(), calibration or CALIBRATION
+    accel, tp, pp = _layout(server_or_accel, gpu_count)
+    plan = plan_memory(model, precision, accel.memory_gb * 1e9, gpu_count, tp, input_tokens + output_tokens, runtime)
+    if plan.kv_limited_concurrency < 1:
+        _infeasible(model, precision, accel, gpu_count, plan)
+    hw = _hardware(accel, tp, pp, precision, runtime)
+    notes = _warnings(model, accel, precision, pp)
+    confidence = _confidence(notes)
+
+    def evaluate(c: int) -> _Point:
+        return _evaluate(model, hw, plan, c, input_tokens, output_tokens, runtime, cal)
+
+    if concurrency is not None and concurrency > plan.kv_limited_concurrency:
+        notes.append(f"concurrency {concurrency} exceeds the KV cache capacity; "
+                     f"{plan.kv_limited_concurrency} sequences run, the rest queue")
+    if concurrency is None:
+        point = _best_point(evaluate, plan.max_concurrency, ttft_ms_max, tpot_ms_max)
+    else:
+        point = evaluate(min(concurrency, plan.kv_limited_concurrency))
+    return _result(model, plan, point, gpu_count, output_tokens, concurrency, ttft_ms_max, tpot_ms_max,
+                   confidence, notes, tp, pp)
+
+
+def _result(model: ModelShape, plan: MemoryPlan, point: _Point, gpus: int, s_out: int, requested: int | None,
+            ttft_ms_max: float | None, tpot_ms_max: float | None, confidence: str, notes: list[str],
+            tp: int, pp: int) -> InferenceEstimate:
+    meets = _meets(point, ttft_ms_max, tpot_ms_max)
+    if not meets:
+        notes.append("no concurrency meets the latency targets on this hardware; showing concurrency "
+                     f"{point.concurrency}")
+    bound = point.bound
+    at_kv_limit = point.concurrency >= plan.kv_limited_concurrency
+    if (requested is None and at_kv_limit) or (requested or 0) > plan.kv_limited_concurrency:
+        bound = "memory_capacity"
+    return InferenceEstimate(
+        output_tokens_per_s=point.tokens_per_s, output_tokens_per_s_per_gpu=point.tokens_per_s / gpus,
+        requests_per_s=point.tokens_per_s / s_out, ttft_ms=point.ttft_s * 1e3, tpot_ms=point.tpot_s * 1e3,
+        concurrency=point.concurrency, max_concurrency=plan.max_concurrency,
+        kv_cache_gib=plan.kv_pool_bytes / GIB, weights_gib=plan.weights_bytes / GIB,
+        kv_cache_gib_per_sequence=plan.kv_bytes_per_token * plan.seq_tokens / GIB, limiting_bound=bound,
+        meets_latency_targets=meets, confidence=confidence, warnings=tuple(notes), tensor_parallel=tp,
+        pipeline_parallel=pp,
+    )

@@ -1,0 +1,115 @@
+"""Inference memory: weights, KV cache, the KV pool left after runtime reserves, and max concurrency.
+
+Formulas (DESIGN.md section 3, Inference):
+  weights bytes       = N x bytes(precision)   (+ FP4 block scales)
+  KV bytes per token  = 2 L n_kv d x bytes(kv)  (MLA: L (kv_lora_rank + qk_rope_head_dim) x bytes)
+  KV pool             = (HBM - weights/GPU - runtime reserve - activation workspace) x KV memory fraction
+  max concurrency     = min(KV pool / KV bytes per sequence, serving runtime batch cap)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from app.engine.workload import BYTES_PER_VALUE, ModelShape, Precision
+
+GIB = 2**30
+# NVFP4 stores one FP8 scale per 16 values: 0.5 + 1/16 bytes per weight
+# (NVIDIA "Introducing NVFP4", developer.nvidia.com/blog, 2025).
+FP4_BYTES_PER_WEIGHT = 0.5 + 1 / 16
+
+
+@dataclass(frozen=True)
+class ServingRuntime:
+    """The serving stack's memory and batching knobs; defaults follow TensorRT-LLM (trtllm-bench)."""
+
+    name: str = "tensorrt-llm"
+    # TensorRT-LLM kv_cache_free_gpu_mem_fraction: 0.90 default, 0.95 in NVIDIA's perf-overview runs.
+    kv_memory_fraction: float = 0.92
+    # CUDA context, cuBLAS/NCCL workspaces, CUDA graphs: ~1-3 GiB per GPU (observed in TRT-LLM/vLLM startup logs).
+    reserve_gib_per_gpu: float = 2.5
+    max_batch_size: int = 2048  # runtime cap on sequences in flight (trtllm-bench default order)
+    max_num_tokens: int = 8192  # tokens per forward pass (prefill chunk), TRT-LLM default
+    kv_cache_precision: str | None = None  # None = FP8 KV when weights are FP8/FP4, else the weight precision
+    efficiency_scale: float = 1.0  # relative kernel efficiency of this stack vs the calibrated default
+    step_overhead_scale: float = 1.0  # relative per-step host/scheduler overhead
+
+
+VLLM_RUNTIME = ServingRuntime(
+    name="vllm",
+    kv_memory_fraction=0.90,  # vLLM --gpu-memory-utilization default 0.9 (docs.vllm.ai engine args)
+    max_batch_size=256,  # vLLM --max-num-seqs default 256 (docs.vllm.ai engine args)
+    max_num_tokens=8192,
+    efficiency_scale=0.85,
+    step_overhead_scale=2.0,
+)
+
+
+def weight_bytes_per_value(precision: Precision) -> float:
+    return FP4_BYTES_PER_WEIGHT if precision.name == "fp4" else precision.bytes_per_value
+
+
+def weights_bytes(model: ModelShape, precision: Precision) -> float:
+    """All weights of the model at the serving precision [bytes]."""
+    return model.params * weight_bytes_per_value(precision)
+
+
+def kv_bytes_per_value(precision: Precision, runtime: ServingRuntime) -> float:
+    if runtime.kv_cache_precision:
+        return BYTES_PER_VALUE[runtime.kv_cache_precision]
+    return 1.0 if precision.name in ("fp8", "fp4", "int8") else precision.bytes_per_value
+
+
+def kv_values_per_token(model: ModelShape) -> float:
+    """Cached values per token over all layers (K and V, or the MLA latent plus decoupled RoPE key)."""
+    if model.kv_lora_rank:
+        return model.layers * (model.kv_lora_rank + model.qk_rope_head_dim)
+    return 2.0 * model.layers * model.kv_heads * model.head_dim
+
+
+def kv_bytes_per_token(model: ModelShape, kv_bytes: float) -> float:
+    """KV cache of one token of one sequence [bytes] (Llama 3 70B bf16: 2*80*8*128*2 = 327,680)."""
+    return kv_values_per_token(model) * kv_bytes
+
+
+def kv_replication(model: ModelShape, tp: int) -> float:
+    """Copies of each KV head across a TP group: heads split over TP; fewer KV heads than ranks replicate."""
+    if model.kv_lora_rank:
+        return float(tp)  # MLA latent is shared by all heads, so every TP rank keeps it
+    return tp / min(tp, model.kv_heads)
+
+
+def activation_workspace_bytes(model: ModelShape, tp: int, runtime: ServingRuntime) -> float:
+    """Per-GPU activation buffers for one forward pass of max_num_tokens, plus the logits buffer."""
+    ffn = model.ffn_hidden_size * (model.experts_per_token if model.is_moe else 1)
+    per_token = (4 * model.hidden_size + 2 * ffn / tp) * 2.0  # bf16 activations
+    logits = min(runtime.max_batch_size, runtime.max_num_tokens) * model.vocab_size / tp * 4.0
+    return runtime.max_num_tokens * per_token + logits
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    weights_bytes: float
+    kv_bytes_per_token: float  # whole replica, replication included
+    kv_pool_bytes: float  # whole replica
+    hbm_bytes: float  # whole replica
+    seq_tokens: int  # input + output tokens of one sequence
+    kv_limited_concurrency: int
+    max_concurrency: int
+
+
+def plan_memory(model: ModelShape, precision: Precision, hbm_bytes_per_gpu: float, gpus: int, tp: int,
+                seq_tokens: int, runtime: ServingRuntime) -> MemoryPlan:
+    """KV pool after weights and reserves, and how many sequences of seq_tokens fit in it."""
+    w = weights_bytes(model, precision)
+    per_gpu_free = hbm_bytes_per_gpu - w / gpus - runtime.reserve_gib_per_gpu * GIB
+    per_gpu_free -= activation_workspace_bytes(model, tp, runtime)
+    pool = max(0.0, per_gpu_free) * runtime.kv_memory_fraction * gpus
+    kv_tok = kv_bytes_per_token(model, kv_bytes_per_value(precision, runtime)) * kv_replication(model, tp)
+    fit = int(pool // (kv_tok * seq_tokens)) if kv_tok > 0 else runtime.max_batch_size
+    return MemoryPlan(w, kv_tok, pool, hbm_bytes_per_gpu * gpus, seq_tokens, fit, min(fit, runtime.max_batch_size))
+
+
+def min_gpus_for_weights(model: ModelShape, precision: Precision, hbm_bytes_per_gpu: float) -> int:
+    return max(1, math.ceil(weights_bytes(model, precision) / (0.9 * hbm_bytes_per_gpu)))

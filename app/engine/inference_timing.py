@@ -1,0 +1,149 @@
+"""Inference timing: prefill (TTFT), decode step (TPOT) and continuous-batching throughput.
+
+Prefill is compute-bound: (2 N_a T + causal attention) / (t x peak x eff(T)) + TP all-reduces + overhead.
+Decode step = max(M, C) + u min(M, C), M = weights/g / (HBM x eff_w) + KV read / (HBM x eff_kv),
+              C = compute(B) / (peak x eff(B)), u = fitted non-overlapped fraction
+              + TP all-reduces + fixed per-step overhead.
+MoE decode reads only the experts the batch touches: E (1 - (1 - k/E)^B) per layer; expert GEMMs run at the
+grouped-GEMM efficiency of B k / E tokens per expert.
+Throughput under continuous batching: C x out / (prefill work of C requests + out x step(C)).
+All efficiencies are fitted on the "fit" cases of tests/fidelity/inference_cases.json
+(benchmarks/fidelity_inference.py --fit); see CALIBRATION for the values and the method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.engine.workload import ModelShape
+
+
+@dataclass(frozen=True)
+class InferenceCalibration:
+    """Fitted constants (least squares on log errors of the fit cases; see benchmarks/fidelity_inference.py)."""
+
+    gemm_eff_max: dict[str, float] = field(default_factory=lambda: {"bf16": 0.78, "fp8": 0.55, "fp4": 0.36})
+    gemm_half_tokens: float = 190.0  # tokens per GPU step at which GEMM efficiency is half its maximum
+    hbm_eff_weights: float = 0.59  # achieved fraction of HBM bandwidth streaming weights
+    hbm_eff_kv: float = 0.88  # achieved fraction streaming paged KV cache (gather, smaller blocks)
+    attention_eff_scale: float = 0.97  # attention kernels reach this fraction of the GEMM efficiency
+    moe_eff_scale: float = 0.97  # grouped expert GEMMs vs dense GEMMs of the same token count
+    step_overhead_s: float = 8.7e-4  # fixed per-forward host/scheduler cost
+    layer_overhead_s: float = 1.7e-5  # per layer per forward (kernel launches, norms, rotary)
+    allreduce_latency_s: float = 2.2e-5  # per all-reduce on NVLink-class links
+    link_eff: float = 0.7  # achieved fraction of unidirectional scale-up bandwidth
+    decode_nonoverlap: float = 0.12  # fraction of the smaller of memory / compute time not hidden by the larger
+
+
+CALIBRATION = InferenceCalibration()
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """What timing needs of one replica: per-GPU rates and the parallel layout."""
+
+    peak_flops: float  # per GPU at the serving precision
+    hbm_byte_s: float  # per GPU
+    link_byte_s: float  # per GPU, unidirectional
+    tp: int
+    pp: int
+    precision: str
+    weight_bytes: float  # bytes per stored weight
+    efficiency_scale: float = 1.0
+    overhead_scale: float = 1.0
+
+    @property
+    def gpus(self) -> int:
+        return self.tp * self.pp
+
+
+def gemm_efficiency(tokens: float, hw: Hardware, cal: InferenceCalibration) -> float:
+    """Fraction of peak a GEMM with `tokens` rows reaches: rises with tokens, lower for FP8/FP4."""
+    key = hw.precision if hw.precision in cal.gemm_eff_max else "bf16"
+    top = cal.gemm_eff_max[key] * hw.efficiency_scale
+    return top * tokens / (tokens + cal.gemm_half_tokens)
+
+
+def expert_split(model: ModelShape) -> tuple[float, float, float]:
+    """(non-expert params, params of one routed expert over all layers, active routed-expert params)."""
+    if not model.is_moe:
+        return model.params, 0.0, 0.0
+    per_expert = 3.0 * model.hidden_size * model.ffn_hidden_size * model.layers  # gated FFN
+    routed = min(per_expert * model.experts, 0.98 * model.params)
+    per_expert = routed / model.experts
+    dense = model.params - routed
+    active_routed = min(max(0.0, model.active - dense), per_expert * model.experts_per_token)
+    return dense, per_expert, active_routed
+
+
+def experts_touched(model: ModelShape, batch: float) -> float:
+    """Expected distinct routed experts per layer when `batch` tokens each pick k of E."""
+    e, k = model.experts, model.experts_per_token
+    return e * (1.0 - (1.0 - k / e) ** batch)
+
+
+def attention_head_width(model: ModelShape) -> float:
+    """Per-head width of the score and value products (MLA absorbed attention works on the latent)."""
+    if model.kv_lora_rank:
+        return model.kv_lora_rank + model.qk_rope_head_dim
+    return model.head_dim
+
+
+def matmul_time(model: ModelShape, tokens: float, gpus: int, hw: Hardware, cal: InferenceCalibration) -> float:
+    """Weight GEMMs of one forward over `tokens` tokens spread on `gpus` GPUs [s]."""
+    dense, _, active_routed = expert_split(model)
+    dense_active = model.active - active_routed
+    t = 2.0 * dense_active * tokens / (gpus * hw.peak_flops * gemm_efficiency(tokens, hw, cal))
+    if active_routed:
+        per_expert_tokens = tokens * model.experts_per_token / model.experts
+        eff = gemm_efficiency(per_expert_tokens, hw, cal) * cal.moe_eff_scale
+        t += 2.0 * active_routed * tokens / (gpus * hw.peak_flops * eff)
+    return t
+
+
+def allreduce_time(tokens: float, model: ModelShape, layers: float, hw: Hardware, cal: InferenceCalibration) -> float:
+    """Two ring all-reduces of bf16 activations per layer across the TP group [s]."""
+    if hw.tp <= 1:
+        return 0.0
+    size = tokens * model.hidden_size * 2.0
+    per = cal.allreduce_latency_s * (hw.tp - 1) ** 0.5 + 2 * (hw.tp - 1) / hw.tp * size / (hw.link_byte_s * cal.link_eff)
+    return 2 * layers * per
+
+
+def overhead_time(model: ModelShape, hw: Hardware, cal: InferenceCalibration) -> float:
+    return (cal.step_overhead_s + cal.layer_overhead_s * model.layers) * hw.overhead_scale
+
+
+def prefill_time(model: ModelShape, tokens: float, seq_len: float, hw: Hardware, cal: InferenceCalibration,
+                 gpus: int) -> float:
+    """One prefill forward of `tokens` tokens from sequences of length seq_len on `gpus` GPUs [s]."""
+    compute = matmul_time(model, tokens, gpus, hw, cal)
+    width = attention_head_width(model) * model.attention_heads
+    attn_flops = 2.0 * model.layers * tokens * seq_len * width  # causal: half of 4 L s^2 a d per sequence
+    compute += attn_flops / (gpus * hw.peak_flops * gemm_efficiency(tokens, hw, cal) * cal.attention_eff_scale)
+    weights = model.params * hw.weight_bytes / gpus / (hw.hbm_byte_s * cal.hbm_eff_weights)
+    return max(compute, weights) + allreduce_time(tokens, model, model.layers, hw, cal) + overhead_time(model, hw, cal)
+
+
+@dataclass(frozen=True)
+class StepTimes:
+    total_s: float
+    memory_s: float
+    compute_s: float
+    communication_s: float
+    overhead_s: float
+
+
+def decode_step(model: ModelShape, batch: float, context: float, kv_bytes_per_token: float, hw: Hardware,
+                cal: InferenceCalibration) -> StepTimes:
+    """One decode step of a pipeline stage for a micro-batch of `batch` sequences at mean `context` [s]."""
+    g = hw.gpus
+    dense, per_expert, _ = expert_split(model)
+    read = dense + (experts_touched(model, batch) * per_expert if per_expert else 0.0)
+    mem = read * hw.weight_bytes / g / (hw.hbm_byte_s * cal.hbm_eff_weights)
+    mem += batch * context * kv_bytes_per_token / g / (hw.hbm_byte_s * cal.hbm_eff_kv)
+    compute = matmul_time(model, batch, g, hw, cal)  # decode attention is a KV read, counted in `mem`
+    comm = allreduce_time(batch, model, model.layers / hw.pp, hw, cal)
+    over = overhead_time(model, hw, cal) / hw.pp
+    busy = max(mem, compute) + cal.decode_nonoverlap * min(mem, compute)
+    return StepTimes(busy + comm + over, mem, compute, comm, over)

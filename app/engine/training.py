@@ -1,0 +1,267 @@
+"""Steady-state training step time of ONE fixed strategy (Narayanan et al. 2021; Korthikanti 2022).
+
+Step = m x t_microbatch + bubble t_microbatch (p-1)/v + exposed data-parallel traffic + optimizer
++ fixed overhead, on the busiest pipeline stage. Outputs are frozen dataclasses with finite floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.engine import collectives as coll
+from app.engine import efficiency as eff
+from app.engine.flops import (
+    dense_gemm_flops_per_token,
+    executed_attention_flops_per_token,
+    expert_gemm_flops_per_token,
+    hardware_flops_per_token,
+    model_flops_per_token,
+)
+from app.engine.parallelism import GIB, RUNTIME_RESERVE_GIB, Cluster, SoftwareStack, Strategy
+from app.engine.training_memory import MemoryBreakdown, memory_breakdown, params_per_gpu
+from app.engine.workload import ModelShape, Precision
+
+OPTIMIZER_BYTES_PER_PARAM = 30.0  # Adam step traffic: fp32 master/m/v read+write 24, grad 4, bf16 write 2
+FLOPS_DEFINITION = "model FLOPs = 6 N_active + 12 L s h per token (PaLM appendix B); MFU vs dense peak of the precision"
+
+
+@dataclass(frozen=True)
+class TimeBreakdown:
+    """Where one optimizer step goes [s]."""
+
+    compute_s: float
+    communication_s: float
+    bubble_s: float
+    other_s: float  # optimizer update and fixed per-step overhead
+
+
+@dataclass(frozen=True)
+class TrainingEstimate:
+    """Steady-state training throughput of one strategy; `run` is filled when a token count is given."""
+
+    tokens_per_s: float
+    tokens_per_s_per_gpu: float
+    model_tflops_per_gpu: float
+    hardware_tflops_per_gpu: float
+    mfu: float
+    step_time_s: float
+    global_batch_tokens: int
+    microbatches: int
+    gpu_count: int
+    strategy: Strategy
+    memory: MemoryBreakdown
+    time_breakdown: TimeBreakdown
+    confidence: str
+    warnings: tuple[str, ...] = ()
+    flops_definition: str = FLOPS_DEFINITION
+    run: object | None = field(default=None)
+
+    @property
+    def parallelism(self) -> dict[str, int | str | None]:
+        return self.strategy.as_dict()
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    model: ModelShape
+    cluster: Cluster
+    precision: Precision
+    seq_len: int
+    s: Strategy
+    software: SoftwareStack
+    p: eff.EfficiencyParams
+    tokens: float  # tokens per microbatch on one GPU (after context split)
+    stage_share: float  # fraction of the layers on the busiest stage
+    recompute: str
+
+    @property
+    def peak(self) -> float:
+        return self.cluster.accelerator.peak_flops(self.precision.name)
+
+    @property
+    def fraction(self) -> float:
+        return self.p.peak_fraction(eff.generation(self.cluster.accelerator), self.precision.name)
+
+
+def _linear_compute_s(c: _Ctx) -> float:
+    """Dense and expert matmuls of one microbatch on one stage, fwd+bwd (+ recompute) [s]."""
+    m, s = c.model, c.s
+    rf = 4.0 / 3.0 if c.recompute == "full" else 1.0
+    dense = dense_gemm_flops_per_token(m) * c.tokens / s.tp * c.stage_share * rf
+    t = eff.gemm_time_s(dense, c.peak, c.fraction, min(m.hidden_size / s.tp, c.tokens), c.p)
+    if m.is_moe:
+        expert = expert_gemm_flops_per_token(m) * c.tokens / s.tp * c.stage_share * rf
+        local_tokens = c.tokens / s.tp if s.ep > 1 else c.tokens
+        per_expert = local_tokens * m.experts_per_token * s.ep / m.experts
+        width = m.ffn_hidden_size / (1 if s.ep > 1 else s.tp)
+        frac = c.fraction * c.p.grouped_gemm_factor
+        t += eff.gemm_time_s(expert, c.peak, frac, min(per_expert, width, m.hidden_size), c.p)
+    return t
+
+
+def _attention_s(c: _Ctx) -> float:
+    """Attention core of one microbatch on one stage [s] (flash: causal half, own efficiency)."""
+    extra = 4.0 / 3.0 if c.recompute in ("full", "selective") else 1.0
+    flops = executed_attention_flops_per_token(c.model, c.seq_len, c.software.attention) * c.tokens / c.s.tp
+    flops *= c.stage_share * extra
+    factor = c.p.attention_factor if c.software.attention == "flash" else c.p.unfused_attention_factor
+    return eff.gemm_time_s(flops, c.peak, c.fraction * factor, c.seq_len / c.s.cp, c.p)
+
+
+def _memory_bound_s(c: _Ctx) -> float:
+    """Elementwise / normalization traffic and per-layer kernel overheads of one microbatch [s]."""
+    layers = c.model.layers * c.stage_share * (4.0 / 3.0 if c.recompute == "full" else 1.0)
+    fp8 = 1.25 if c.precision.name in ("fp8", "fp4") else 1.0  # casts and amax traffic (assumption)
+    traffic = c.p.elementwise_bytes_per_h * c.tokens * c.model.hidden_size / c.s.tp * layers * fp8
+    hbm = c.cluster.accelerator.memory_tbyte_s * 1e12
+    return eff.memory_time_s(traffic, hbm, c.p) + layers * c.p.layer_overhead_s
+
+
+def _tp_exposed_s(c: _Ctx) -> float:
+    """Tensor(+sequence)-parallel all-gather/reduce-scatter pairs: 2 per layer fwd, 2 bwd [s]."""
+    if c.s.tp <= 1:
+        return 0.0
+    per_layer = 6 if c.recompute == "full" else 4
+    msg = c.tokens * c.model.hidden_size * 2.0
+    bw = c.cluster.link_byte_s(c.s.tp)
+    alpha = coll.NVLINK_ALPHA_S if c.s.tp <= c.cluster.domain_gpus else coll.NETWORK_ALPHA_S
+    one = coll.ring_all_reduce_s(msg, c.s.tp, bw, alpha)
+    return one * per_layer * c.model.layers * c.stage_share * (1.0 - c.p.tp_overlap)
+
+
+def _ep_exposed_s(c: _Ctx) -> float:
+    """MoE token dispatch and combine all-to-alls: 4 per MoE layer (fwd + bwd) [s]."""
+    m, s = c.model, c.s
+    if not m.is_moe or s.ep <= 1:
+        return 0.0
+    per_layer = 6 if c.recompute == "full" else 4
+    value_bytes = 1.0 if c.precision.name in ("fp8", "fp4") else 2.0
+    msg = c.tokens / s.tp * m.experts_per_token * m.hidden_size * value_bytes
+    local = max(1, c.cluster.domain_gpus // s.tp)
+    one = coll.all_to_all_s(msg, s.ep, local, c.cluster.scaleup_byte_s, c.cluster.scaleout_byte_s)
+    return one * per_layer * m.layers * c.stage_share * (1.0 - c.p.ep_overlap)
+
+
+def _cp_exposed_s(c: _Ctx, attention_s: float) -> float:
+    """Ring-attention KV exchange (cp-1 steps fwd, twice that bwd), hidden behind attention [s]."""
+    if c.s.cp <= 1:
+        return 0.0
+    m = c.model
+    kv = c.tokens * 2.0 * m.kv_heads * m.head_dim / c.s.tp * 2.0
+    bw = c.cluster.link_byte_s(c.s.tp * c.s.cp)
+    comm = 3.0 * (c.s.cp - 1) * kv / bw * m.layers * c.stage_share
+    return max(comm * (1.0 - c.p.cp_overlap), comm - attention_s)
+
+
+def _pp_exposed_s(c: _Ctx) -> float:
+    """Pipeline activations sent fwd and gradients bwd per microbatch and virtual stage [s]."""
+    if c.s.pp <= 1:
+        return 0.0
+    msg = c.tokens * c.model.hidden_size * 2.0 / c.s.tp
+    bw = c.cluster.link_byte_s(c.s.tp * c.s.cp * max(1, c.s.dp) * 2)
+    return 2.0 * c.s.vp * (msg / bw + coll.NETWORK_ALPHA_S) * (1.0 - c.p.pp_overlap)
+
+
+def _dp_exposed_s(c: _Ctx, microbatches: int, t_microbatch: float) -> float:
+    """Gradient reduce-scatter + parameter all-gather over d_p x c_p (hierarchical), partly hidden [s].
+
+    ZeRO-3/FSDP also all-gathers weights for forward and backward of every microbatch."""
+    s, cl = c.s, c.cluster
+    dense, experts = params_per_gpu(c.model, s)
+    ranks, expert_ranks = s.dp * s.cp, max(1, s.dp * s.cp // s.ep)
+    local = max(1, cl.domain_gpus // s.tp)
+    expert_local = max(1, cl.domain_gpus // (s.tp * s.ep))
+    t = coll.hierarchical_all_reduce_s(dense * 2.0, ranks, local, cl.scaleup_byte_s, cl.scaleout_byte_s)
+    t += coll.hierarchical_all_reduce_s(experts * 2.0, expert_ranks, expert_local, cl.scaleup_byte_s, cl.scaleout_byte_s)
+    window = t_microbatch
+    if s.sharding in ("zero3", "fsdp"):
+        t += microbatches * t  # two all-gathers (= one all-reduce) of weights per microbatch
+        window = microbatches * t_microbatch
+    return max(t * (1.0 - c.p.dp_overlap), t - window)
+
+
+def _optimizer_s(c: _Ctx) -> float:
+    """Adam update, memory bound, on this GPU's optimizer shard [s]."""
+    dense, experts = params_per_gpu(c.model, c.s)
+    shard = dense / (c.s.dp * c.s.cp) + experts / max(1, c.s.dp * c.s.cp // c.s.ep)
+    hbm = c.cluster.accelerator.memory_tbyte_s * 1e12
+    return eff.memory_time_s(shard * OPTIMIZER_BYTES_PER_PARAM, hbm, c.p)
+
+
+def microbatch_times(c: _Ctx) -> tuple[float, float]:
+    """(compute, exposed communication) of one microbatch on the busiest stage [s]."""
+    attention = _attention_s(c)
+    compute = _linear_compute_s(c) + attention + _memory_bound_s(c)
+    comm = _tp_exposed_s(c) + _ep_exposed_s(c) + _cp_exposed_s(c, attention) + _pp_exposed_s(c)
+    return compute, comm
+
+
+def make_ctx(
+    model: ModelShape, cluster: Cluster, precision: Precision, seq_len: int, s: Strategy,
+    software: SoftwareStack, params: eff.EfficiencyParams,
+) -> _Ctx:
+    tokens = (s.micro_batch or 1) * seq_len / s.cp
+    share = -(-model.layers // s.pp) / model.layers
+    return _Ctx(model, cluster, precision, seq_len, s, software, params, tokens, share, s.recompute or "none")
+
+
+def step_memory(c: _Ctx, microbatches: int) -> MemoryBreakdown:
+    fp8 = c.precision.name in ("fp8", "fp4")
+    reserve = RUNTIME_RESERVE_GIB * GIB
+    return memory_breakdown(
+        c.model, c.s, c.seq_len, microbatches, fp8, c.software.attention, c.cluster.hbm_usable_bytes, reserve
+    )
+
+
+def step_breakdown(c: _Ctx, microbatches: int) -> TimeBreakdown:
+    """Time of one optimizer step, split into compute / communication / bubble / other [s]."""
+    compute, comm = microbatch_times(c)
+    t_mb = compute + comm
+    bubble = t_mb * (c.s.pp - 1) / c.s.vp if c.s.pp > 1 else 0.0
+    dp = _dp_exposed_s(c, microbatches, t_mb)
+    other = _optimizer_s(c) + c.p.step_overhead_s
+    return TimeBreakdown(microbatches * compute, microbatches * comm + dp, bubble, other)
+
+
+def confidence_and_warnings(c: _Ctx, gpu_count: int) -> tuple[str, list[str]]:
+    """How far this case is from the calibrated ground (Ampere/Hopper/Blackwell, dense, <= 16k GPUs)."""
+    gen = eff.generation(c.cluster.accelerator)
+    warnings: list[str] = []
+    score = 0
+    if gen not in ("ampere", "hopper", "blackwell"):
+        score += 2
+        warnings.append(f"no published training measurement calibrates {gen} accelerators; efficiency is a prior")
+    if c.model.is_moe:
+        score += 1
+        warnings.append("MoE: all-to-all overlap and grouped-GEMM efficiency are calibrated on few cases (+-30%)")
+    if c.precision.name == "fp4" or c.software.attention != "flash":
+        score += 2
+        warnings.append("fp4 training / unfused attention are not calibrated")
+    if gpu_count > 16384 or c.seq_len > 32768:
+        score += 1
+        warnings.append("beyond the calibrated scale (16,384 GPUs, 32k context)")
+    if c.precision.name == "fp8":
+        score += 1
+    return ("high" if score == 0 else "medium" if score <= 1 else "low"), warnings
+
+
+def evaluate_strategy(
+    model: ModelShape, cluster: Cluster, precision: Precision, seq_len: int, s: Strategy,
+    microbatches: int, software: SoftwareStack, params: eff.EfficiencyParams = eff.DEFAULT_PARAMS,
+) -> TrainingEstimate:
+    """Throughput of one fully specified strategy (dp, recompute, sharding, micro_batch all set)."""
+    c = make_ctx(model, cluster, precision, seq_len, s, software, params)
+    tb = step_breakdown(c, microbatches)
+    step = tb.compute_s + tb.communication_s + tb.bubble_s + tb.other_s
+    gpus = s.tp * s.pp * s.cp * s.dp
+    batch_tokens = microbatches * s.dp * (s.micro_batch or 1) * seq_len
+    per_gpu = batch_tokens / step / gpus
+    model_tflops = per_gpu * model_flops_per_token(model, seq_len) / 1e12
+    hw_tflops = per_gpu * hardware_flops_per_token(model, seq_len, c.recompute) / 1e12
+    confidence, warnings = confidence_and_warnings(c, gpus)
+    return TrainingEstimate(
+        tokens_per_s=per_gpu * gpus, tokens_per_s_per_gpu=per_gpu, model_tflops_per_gpu=model_tflops,
+        hardware_tflops_per_gpu=hw_tflops, mfu=model_tflops * 1e12 / c.peak, step_time_s=step,
+        global_batch_tokens=batch_tokens, microbatches=microbatches, gpu_count=gpus, strategy=s,
+        memory=step_memory(c, microbatches), time_breakdown=tb, confidence=confidence, warnings=tuple(warnings),
+    )

@@ -1,0 +1,73 @@
+"""Workload inputs: model shapes and numeric precisions, as frozen dataclasses [units in names]."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BYTES_PER_VALUE: dict[str, float] = {
+    "fp32": 4.0,
+    "tf32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "fp4": 0.5,
+}
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Compute precision of the matmuls; weights in inference are stored at this precision."""
+
+    name: str
+
+    @property
+    def bytes_per_value(self) -> float:
+        return BYTES_PER_VALUE[self.name]
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """A transformer (dense or MoE). `params` is the total count, `active_params` those used per token.
+
+    Optional MLA fields describe DeepSeek-style compressed KV (kv_lora_rank + rope head dim per layer).
+    """
+
+    name: str
+    params: float
+    layers: int
+    hidden_size: int
+    attention_heads: int
+    kv_heads: int
+    ffn_hidden_size: int
+    vocab_size: int
+    active_params: float | None = None
+    experts: int = 1
+    experts_per_token: int = 1
+    kv_lora_rank: int = 0  # MLA latent size per layer (0 = standard GQA/MHA cache)
+    qk_rope_head_dim: int = 0
+    head_dim_override: int = 0  # explicit attention head dim when it is not hidden / heads (Qwen3: 128)
+    shared_experts: int = 0  # always-active experts per MoE layer (DeepSeek-V3: 1)
+
+    @property
+    def active(self) -> float:
+        return self.active_params or self.params
+
+    @property
+    def head_dim(self) -> float:
+        return self.head_dim_override or self.hidden_size / self.attention_heads
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts > 1
+
+
+@dataclass(frozen=True)
+class ClassicModel:
+    """A non-transformer model described per sample (vision, recommendation)."""
+
+    name: str
+    params: float
+    gflops_per_sample: float  # forward pass [GFLOP]
+    bytes_per_sample: float  # input read per sample [bytes]
+    activation_mb_per_sample: float  # training activations per sample [MB]

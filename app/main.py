@@ -1,0 +1,60 @@
+"""Application factory: routers, static files, error handlers, start-up (migrate + seed if empty)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import migrate
+from app.catalog import api as catalog_api
+from app.catalog.seed import seed_if_empty
+from app.config import Settings, get_settings
+from app.db import ensure_sqlite_dir, get_engine
+from app.errors import install_error_handlers
+from app.health import router as health_router
+
+log = logging.getLogger("rackplan")
+
+API_DESCRIPTION = """RackPlan sizes AI data-center builds: hardware catalog, training and inference estimates,
+capacity plans and reports. Writes need `Authorization: Bearer <token>` (create one with `rackplan token create`).
+Errors are RFC 9457 problem details; invalid input is 422 with one entry per bad field."""
+
+
+def prepare_database(settings: Settings) -> None:
+    """Migrate to head and seed an empty catalog, as configured. Safe to run from several workers."""
+    ensure_sqlite_dir(settings.database_url)
+    if settings.auto_migrate:
+        migrate.upgrade(settings.database_url)
+    if settings.auto_seed:
+        factory = sessionmaker(bind=get_engine(settings.database_url))
+        with factory() as session, session.begin():
+            created = seed_if_empty(session)
+        if created:
+            log.info("seeded catalog with %d rows", created)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare_database(settings)
+        yield
+        get_engine(settings.database_url).dispose()
+
+    app = FastAPI(title="RackPlan", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.session_factory = sessionmaker(bind=get_engine(settings.database_url), class_=Session,
+                                             expire_on_commit=False)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    for router in catalog_api.routers:
+        app.include_router(router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,117 @@
+"""Test database built by the Alembic migrations; every test runs in a transaction that is rolled back.
+
+Database tests run on SQLite and, when RACKPLAN_TEST_DATABASE_URL is set, on PostgreSQL as well.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import migrate
+from app.auth import service as auth_service
+from app.catalog.seed import seed_if_empty
+from app.config import Settings
+from app.db import make_engine
+from app.main import create_app
+
+PG_URL = os.environ.get("RACKPLAN_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, seeded database for the whole session, one per backend."""
+    if request.param == "postgresql":
+        assert PG_URL is not None
+        _reset_postgres(PG_URL)
+        url = PG_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        seed_if_empty(session)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    conn = engine.connect()
+    trans = conn.begin()
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as s:
+        yield s
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, auto_migrate=False, auto_seed=False, secret_key="test-secret")
+
+
+@pytest.fixture
+def app(settings: Settings, session_factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    application = create_app(settings)
+    application.state.session_factory = session_factory
+    return application
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as c:
+        yield c
+
+
+def _token(session_factory: sessionmaker[Session], role: str) -> str:
+    with session_factory() as s:
+        plaintext, _ = auth_service.create_token(session=s, name=f"test-{role}", role=role)
+        s.commit()
+    return plaintext
+
+
+@pytest.fixture
+def editor_headers(session_factory: sessionmaker[Session]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_token(session_factory, 'editor')}"}
+
+
+@pytest.fixture
+def viewer_headers(session_factory: sessionmaker[Session]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_token(session_factory, 'viewer')}"}
+
+
+@pytest.fixture
+def admin_headers(session_factory: sessionmaker[Session]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_token(session_factory, 'admin')}"}
