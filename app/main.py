@@ -10,12 +10,15 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import migrate
+from app.auth import api as auth_api
 from app.catalog import api as catalog_api
 from app.catalog.seed import seed_if_empty
 from app.config import Settings, get_settings
 from app.db import ensure_sqlite_dir, get_engine
 from app.errors import install_error_handlers
+from app.estimates import api as estimates_api
 from app.health import router as health_router
+from app.middleware import install_middleware
 
 log = logging.getLogger("rackplan")
 
@@ -46,14 +49,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         get_engine(settings.database_url).dispose()
 
-    app = FastAPI(title="RackPlan", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="RackPlan", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # /docs is served offline by install_middleware
     app.state.settings = settings
     app.state.session_factory = sessionmaker(bind=get_engine(settings.database_url), class_=Session,
                                              expire_on_commit=False)
     install_error_handlers(app)
+    install_middleware(app, settings)
+    app.include_router(auth_api.router)
     app.include_router(health_router)
     for router in catalog_api.routers:
         app.include_router(router)
+    app.include_router(estimates_api.router)
     return app
 
 

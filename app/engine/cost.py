@@ -43,7 +43,10 @@ class Capex:
     @property
     def total_usd(self) -> float:
         return (
-            self.servers_usd + self.network_switches_usd + self.optics_cables_usd + self.storage_usd
+            self.servers_usd
+            + self.network_switches_usd
+            + self.optics_cables_usd
+            + self.storage_usd
             + self.racks_pdus_usd
         )
 
@@ -122,8 +125,11 @@ def capex(
     storage_usd = storage.system_count * storage.system.list_price_usd if storage else 0.0
     rack_usd = racks * rack.list_price_usd if rack else 0.0
     return Capex(
-        servers_usd=server_count * server.list_price_usd, network_switches_usd=switches_usd,
-        optics_cables_usd=media_usd, storage_usd=storage_usd, racks_pdus_usd=rack_usd + pdus * prices.pdu_usd,
+        servers_usd=server_count * server.list_price_usd,
+        network_switches_usd=switches_usd,
+        optics_cables_usd=media_usd,
+        storage_usd=storage_usd,
+        racks_pdus_usd=rack_usd + pdus * prices.pdu_usd,
     )
 
 
@@ -138,7 +144,11 @@ def tco2e(energy_mwh_: float, grid_gco2_per_kwh: float) -> float:
 
 
 def opex_per_year(
-    *, it_expected_kw: float, it_nameplate_kw: float, site: SiteSpec, capex_usd: float,
+    *,
+    it_expected_kw: float,
+    it_nameplate_kw: float,
+    site: SiteSpec,
+    capex_usd: float,
     prices: PriceBook = PriceBook(),
 ) -> Opex:
     """Energy at expected draw x PUE x USD/kWh, colocation on provisioned (nameplate) IT kW, optional support."""
@@ -149,18 +159,22 @@ def opex_per_year(
     )
 
 
-def cost_summary(
-    capex_: Capex, opex_: Opex, *, gpus: int, site: SiteSpec, it_expected_kw: float
-) -> CostSummary:
+def cost_summary(capex_: Capex, opex_: Opex, *, gpus: int, site: SiteSpec, it_expected_kw: float) -> CostSummary:
     """TCO over the amortization period and the hourly rates derived from it (100% allocation)."""
     years = site.amortization_years
     tco = capex_.total_usd + opex_.total_usd * years
     per_hour = tco / (years * HOURS_PER_YEAR)
     mwh = energy_mwh(it_expected_kw, site.pue, HOURS_PER_YEAR)
     return CostSummary(
-        capex=capex_, opex_per_year=opex_, amortization_years=years, gpus=gpus, tco_usd=tco,
-        usd_per_hour=per_hour, usd_per_gpu_hour=per_hour / gpus if gpus else 0.0,
-        energy_mwh_per_year=mwh, tco2e_per_year=tco2e(mwh, site.grid_gco2_per_kwh),
+        capex=capex_,
+        opex_per_year=opex_,
+        amortization_years=years,
+        gpus=gpus,
+        tco_usd=tco,
+        usd_per_hour=per_hour,
+        usd_per_gpu_hour=per_hour / gpus if gpus else 0.0,
+        energy_mwh_per_year=mwh,
+        tco2e_per_year=tco2e(mwh, site.grid_gco2_per_kwh),
     )
 
 
@@ -168,7 +182,10 @@ def run_cost(summary: CostSummary, hours: float, *, it_expected_kw: float, site:
     """Cost, GPU-hours, energy and emissions of a run of `hours` on the whole build."""
     mwh = energy_mwh(it_expected_kw, site.pue, hours)
     return RunCost(
-        hours=hours, usd=summary.usd_per_hour * hours, gpu_hours=summary.gpus * hours, energy_mwh=mwh,
+        hours=hours,
+        usd=summary.usd_per_hour * hours,
+        gpu_hours=summary.gpus * hours,
+        energy_mwh=mwh,
         tco2e=tco2e(mwh, site.grid_gco2_per_kwh),
     )
 

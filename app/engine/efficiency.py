@@ -46,6 +46,9 @@ class EfficiencyParams:
     ep_overlap: float = 0.40  # share of MoE all-to-all hidden (DeepEP / 1F1B overlap)
     cp_overlap: float = 0.80  # share of ring-attention KV exchange hidden behind attention
     pp_overlap: float = 0.70  # share of pipeline point-to-point hidden
+    moe_layer_overhead_s: float = 2e-3  # router + dropless token-count sync per MoE layer per microbatch [s]
+    expert_overhead_s: float = 50e-6  # grouped-GEMM launch / tile waste per local expert per layer [s]
+    moe_bytes_per_h: float = 24.0  # permute + unpermute traffic per routed token per h, fwd+bwd [bytes]
 
     def peak_fraction(self, generation: str, precision: str) -> float:
         base = dict(self.gemm_peak).get(generation, dict(self.gemm_peak)["other"])

@@ -130,9 +130,16 @@ def rack_fit(
         binding, count = "cooling", 0
     warnings = _fit_warnings(server, rack, count, binding)
     return RackFit(
-        servers_per_rack=count, binding_limit=binding, power_limit=power, space_limit=space,
-        weight_limit=weight, cooling_ok=cooling_ok, rack_limit_kw=limit_kw, reserved_u=reserved_u,
-        reserved_w=reserved_w, warnings=warnings,
+        servers_per_rack=count,
+        binding_limit=binding,
+        power_limit=power,
+        space_limit=space,
+        weight_limit=weight,
+        cooling_ok=cooling_ok,
+        rack_limit_kw=limit_kw,
+        reserved_u=reserved_u,
+        reserved_w=reserved_w,
+        warnings=warnings,
     )
 
 
@@ -211,8 +218,14 @@ def plan_facility(
 
 
 def _layout(
-    server: ServerSpec, servers: int, count: int, rack: RackSpec, site: SiteSpec, utilization: float,
-    mgmt_switch: SwitchSpec | None, tor_switches: tuple[SwitchSpec, ...],
+    server: ServerSpec,
+    servers: int,
+    count: int,
+    rack: RackSpec,
+    site: SiteSpec,
+    utilization: float,
+    mgmt_switch: SwitchSpec | None,
+    tor_switches: tuple[SwitchSpec, ...],
 ) -> RackLayout:
     switches_w = sum(s.max_power_w for s in ((mgmt_switch,) if mgmt_switch else ()) + tor_switches)
     nameplate_kw = (servers * server.max_power_w + switches_w) / 1000
@@ -230,10 +243,17 @@ def _power_summary(layouts: tuple[RackLayout, ...], site: SiteSpec, other_it_w: 
     feed_kw = max((layout.nameplate_kw for layout in layouts), default=0.0)
     provisioned = feeds * sum(layout.count * layout.nameplate_kw for layout in layouts)
     return PowerSummary(
-        it_nameplate_kw=it_kw, it_expected_kw=expected_kw, pue=site.pue,
-        facility_nameplate_kw=it_kw * site.pue, facility_expected_kw=expected_kw * site.pue,
-        heat_kw=it_kw, heat_btu_h=heat_btu_h(it_kw * 1000), cooling_tons=refrigeration_tons(it_kw),
-        expected_heat_btu_h=heat_btu_h(expected_kw * 1000), feeds_per_rack=feeds, feed_kw_per_rack=feed_kw,
+        it_nameplate_kw=it_kw,
+        it_expected_kw=expected_kw,
+        pue=site.pue,
+        facility_nameplate_kw=it_kw * site.pue,
+        facility_expected_kw=expected_kw * site.pue,
+        heat_kw=it_kw,
+        heat_btu_h=heat_btu_h(it_kw * 1000),
+        cooling_tons=refrigeration_tons(it_kw),
+        expected_heat_btu_h=heat_btu_h(expected_kw * 1000),
+        feeds_per_rack=feeds,
+        feed_kw_per_rack=feed_kw,
         provisioned_feed_kw=provisioned,
     )
 

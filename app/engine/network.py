@@ -18,8 +18,9 @@ their own ends (no separate transceivers).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from app.engine.errors import InfeasibleError
 from app.engine.specs import SwitchSpec
 
 MEDIA = ("optic", "aoc", "dac", "copper")  # optic = transceivers + fiber; aoc/dac = integrated ends; copper = RJ45
@@ -180,10 +181,44 @@ def _switch_tiers(leaves: int, up: int, radix: int) -> tuple[int, int, int, int]
     spine_down = radix // 2
     spine_up = radix - spine_down
     if uplinks > spine_down * radix * radix // 2:  # k^3/4 endpoint ports at 1:1 (Al-Fares 2008)
-        raise ValueError("fabric exceeds a three-tier fat tree of this switch radix")
+        raise InfeasibleError("fabric exceeds a three-tier fat tree of this switch radix")
     spines = math.ceil(uplinks / spine_down)
     cores = math.ceil(spines * spine_up / radix)
     return 3, spines, cores, spines * spine_up
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Switch counts of a fabric before cabling (internal)."""
+
+    tiers: int
+    rails: int
+    nodes: int
+    extra: int
+    down: int
+    up: int
+    units: int
+    leaves: int
+    spines: int = 0
+    cores: int = 0
+    spine_core: int = 0
+
+    @property
+    def endpoints(self) -> int:
+        return self.nodes * self.rails + self.extra
+
+    @property
+    def leaf_spine(self) -> int:
+        return self.leaves * self.up  # provisioned for the full scalable unit
+
+
+def _shape(rails: int, nodes: int, extra: int, ports: int, oversubscription: float) -> _Shape:
+    down, up = leaf_port_split(ports, oversubscription)
+    if nodes * rails + extra <= ports:
+        return _Shape(1, rails, nodes, extra, ports, 0, 1, 1)
+    units, leaves = _leaves(rails, nodes, extra, down)
+    tiers, spines, cores, spine_core = _switch_tiers(leaves, up, ports)
+    return _Shape(tiers, rails, nodes, extra, down, up, units, leaves, spines, cores, spine_core)
 
 
 def design_fabric(
@@ -207,57 +242,60 @@ def design_fabric(
     """
     if nodes < 1 or endpoints_per_node < 1:
         raise ValueError("a fabric needs at least one node with one NIC")
-    ports_per_nic = max(1, math.ceil(nic_gbit_s / switch.port_gbit_s))
-    rails = endpoints_per_node * ports_per_nic
-    endpoints = nodes * rails + extra_endpoints
-    down, up = leaf_port_split(switch.ports, oversubscription)
-    if endpoints <= switch.ports:
-        units, leaves, tiers, spines, cores, spine_core = 1, 1, 1, 0, 0, 0
-    else:
-        units, leaves = _leaves(rails, nodes, extra_endpoints, down)
-        tiers, spines, cores, spine_core = _switch_tiers(leaves, up, switch.ports)
-    return _assemble(
-        name=name, switch=switch, tiers=tiers, rails=rails, nodes=nodes, extra=extra_endpoints,
-        oversubscription=oversubscription, down=down, up=up if tiers > 1 else 0, units=units,
-        counts=(leaves, spines, cores, spine_core), media=(node_media, fabric_media),
-        per_transceiver=(nic_ports_per_transceiver, switch_ports_per_transceiver),
+    rails = endpoints_per_node * max(1, math.ceil(nic_gbit_s / switch.port_gbit_s))
+    shape = _shape(rails, nodes, extra_endpoints, switch.ports, oversubscription)
+    media = (node_media, fabric_media)
+    design = _assemble(name, switch, shape, media, (nic_ports_per_transceiver, switch_ports_per_transceiver))
+    return replace(
+        design, oversubscription=oversubscription, warnings=_fabric_warnings(switch, oversubscription, *media)
     )
 
 
 def _assemble(
-    *, name: str, switch: SwitchSpec, tiers: int, rails: int, nodes: int, extra: int, oversubscription: float,
-    down: int, up: int, units: int, counts: tuple[int, int, int, int], media: tuple[str, str],
-    per_transceiver: tuple[int, int],
+    name: str, switch: SwitchSpec, shape: _Shape, media: tuple[str, str], per_transceiver: tuple[int, int]
 ) -> FabricDesign:
     """Cables and transceivers per tier from the switch counts."""
-    leaves, spines, cores, spine_core = counts
     node_media, fabric_media = media
     nic_pp, sw_pp = per_transceiver
-    endpoints = nodes * rails + extra
-    leaf_spine = leaves * up if tiers > 1 else 0  # provisioned for the full scalable unit
-    optic_node = node_media == "optic"
-    optic_fabric = fabric_media == "optic"
-    node_tx = nodes * math.ceil(rails / nic_pp) if optic_node else 0
-    extra_tx = extra if optic_node else 0
-    leaf_down_tx = _spread_transceivers(endpoints, leaves, sw_pp) if optic_node else 0
-    leaf_up_tx = leaves * math.ceil(up / sw_pp) if optic_fabric else 0
-    spine_down_tx = _spread_transceivers(leaf_spine, spines, sw_pp) if optic_fabric else 0
-    spine_up_tx = _spread_transceivers(spine_core, spines, sw_pp) if optic_fabric else 0
-    core_tx = _spread_transceivers(spine_core, cores, sw_pp) if optic_fabric else 0
-    links = [FabricLink("node-leaf", endpoints, switch.port_gbit_s, node_media, node_tx + extra_tx + leaf_down_tx)]
-    if tiers > 1:
-        links.append(FabricLink("leaf-spine", leaf_spine, switch.port_gbit_s, fabric_media, leaf_up_tx + spine_down_tx))
-    if tiers > 2:
-        links.append(FabricLink("spine-core", spine_core, switch.port_gbit_s, fabric_media, spine_up_tx + core_tx))
-    warnings = _fabric_warnings(switch, oversubscription, node_media, fabric_media)
+    node_optic = node_media == "optic"
+    node_tx = shape.nodes * math.ceil(shape.rails / nic_pp) if node_optic else 0
+    extra_tx = shape.extra if node_optic else 0
+    leaf_down_tx = _spread_transceivers(shape.endpoints, shape.leaves, sw_pp) if node_optic else 0
+    fabric_tx = _fabric_transceivers(shape, sw_pp) if fabric_media == "optic" else (0, 0)
+    gbit_s = switch.port_gbit_s
+    links = [FabricLink("node-leaf", shape.endpoints, gbit_s, node_media, node_tx + extra_tx + leaf_down_tx)]
+    if shape.tiers > 1:
+        links.append(FabricLink("leaf-spine", shape.leaf_spine, gbit_s, fabric_media, fabric_tx[0]))
+    if shape.tiers > 2:
+        links.append(FabricLink("spine-core", shape.spine_core, gbit_s, fabric_media, fabric_tx[1]))
     return FabricDesign(
-        name=name, switch=switch, tiers=tiers, rails=rails, nodes=nodes, endpoints=endpoints,
-        extra_endpoints=extra, oversubscription=oversubscription, leaf_down_ports=down if tiers > 1 else switch.ports,
-        leaf_up_ports=up, scalable_units=units, leaf_count=leaves, spine_count=spines, core_count=cores,
-        links=tuple(links), node_transceivers=node_tx, extra_transceivers=extra_tx,
-        switch_transceivers=leaf_down_tx + leaf_up_tx + spine_down_tx + spine_up_tx + core_tx,
-        warnings=warnings,
+        name=name,
+        switch=switch,
+        tiers=shape.tiers,
+        rails=shape.rails,
+        nodes=shape.nodes,
+        endpoints=shape.endpoints,
+        extra_endpoints=shape.extra,
+        oversubscription=1.0,
+        leaf_down_ports=shape.down,
+        leaf_up_ports=shape.up,
+        scalable_units=shape.units,
+        leaf_count=shape.leaves,
+        spine_count=shape.spines,
+        core_count=shape.cores,
+        links=tuple(links),
+        node_transceivers=node_tx,
+        extra_transceivers=extra_tx,
+        switch_transceivers=leaf_down_tx + sum(fabric_tx),
     )
+
+
+def _fabric_transceivers(shape: _Shape, per: int) -> tuple[int, int]:
+    """Switch-side transceivers of the (leaf-spine, spine-core) tiers, rounded up per switch [count]."""
+    leaf_up = shape.leaves * math.ceil(shape.up / per) if shape.up else 0
+    spine_down = _spread_transceivers(shape.leaf_spine, shape.spines, per)
+    spine_up = _spread_transceivers(shape.spine_core, shape.spines, per)
+    return leaf_up + spine_down, spine_up + _spread_transceivers(shape.spine_core, shape.cores, per)
 
 
 def _fabric_warnings(switch: SwitchSpec, oversubscription: float, *media: str) -> tuple[str, ...]:
@@ -285,8 +323,15 @@ def design_frontend(
     NICs). Storage ports attach to leaves at 1:1 like the SuperPOD storage fabric (RA-11333-001, Storage Fabric).
     """
     return design_fabric(
-        nics_per_node, nodes, nic_gbit_s, switch, oversubscription, extra_endpoints=storage_ports,
-        name="frontend", node_media=media, fabric_media=media,
+        nics_per_node,
+        nodes,
+        nic_gbit_s,
+        switch,
+        oversubscription,
+        extra_endpoints=storage_ports,
+        name="frontend",
+        node_media=media,
+        fabric_media=media,
     )
 
 
@@ -308,6 +353,10 @@ def design_oob(
     per_rack = max(1, math.ceil(devices_per_rack / usable)) if racks else 0
     notes = () if switch.port_gbit_s <= 10 else (f"{switch.slug} is not a 1G management switch",)
     return OobDesign(
-        switch=switch, racks=racks, switches_per_rack=per_rack, device_cables=racks * devices_per_rack,
-        uplink_cables=racks * per_rack * uplinks_per_switch, warnings=notes,
+        switch=switch,
+        racks=racks,
+        switches_per_rack=per_rack,
+        device_cables=racks * devices_per_rack,
+        uplink_cables=racks * per_rack * uplinks_per_switch,
+        warnings=notes,
     )

@@ -32,7 +32,7 @@ class Strategy:
     dp: int = 0
     cp: int = 1
     ep: int = 1
-    vp: int = 1
+    vp: int | None = None  # virtual pipeline stages per GPU (interleaving); None = chosen
     sharding: str | None = None  # megatron (distributed optimizer) / zero1 / zero2 / zero3 / fsdp
     recompute: str | None = None  # none / selective / full
     micro_batch: int | None = None  # sequences per microbatch

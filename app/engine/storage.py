@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from app.engine.errors import InfeasibleError
 from app.engine.specs import StorageSpec
 
 # Checkpoint bytes per parameter. Full training state with mixed-precision Adam: bf16 weights (2) + fp32 master
@@ -30,14 +31,16 @@ class StorageGuidance:
     node_write_gbyte_s: float
     su_read_gbyte_s: float
     su_write_gbyte_s: float
+    su4_read_gbyte_s: float
+    su4_write_gbyte_s: float
 
 
 # NVIDIA DGX SuperPOD H100 reference architecture RA-11333-001 V11 (2023-09-22), Table 6 "Guidelines for storage
-# performance": single-node read/write and single-SU aggregate read/write; the 4-SU rows are 4x the SU rows.
+# performance" [GB/s]: single-node read/write, single-SU aggregate read/write, 4-SU aggregate read/write.
 SUPERPOD_STORAGE_GUIDANCE = {
-    "good": StorageGuidance("good", 4.0, 2.0, 15.0, 7.0),
-    "better": StorageGuidance("better", 8.0, 4.0, 40.0, 20.0),
-    "best": StorageGuidance("best", 40.0, 20.0, 125.0, 62.0),
+    "good": StorageGuidance("good", 4.0, 2.0, 15.0, 7.0, 60.0, 30.0),
+    "better": StorageGuidance("better", 8.0, 4.0, 40.0, 20.0, 160.0, 80.0),
+    "best": StorageGuidance("best", 40.0, 20.0, 125.0, 62.0, 500.0, 250.0),
 }
 
 
@@ -98,11 +101,21 @@ def token_read_gbyte_s(tokens_per_s: float, bytes_per_token: float = TOKEN_BYTES
     return tokens_per_s * bytes_per_token / 1e9
 
 
+def _through_points(nodes: float, node: float, su: float, su4: float) -> float:
+    """Piecewise-linear through the published points (1 node, 1 SU, 4 SUs), proportional beyond 4 SUs."""
+    if nodes <= NODES_PER_SU:
+        return max(node, su * nodes / NODES_PER_SU)
+    if nodes <= 4 * NODES_PER_SU:
+        return su + (su4 - su) * (nodes - NODES_PER_SU) / (3 * NODES_PER_SU)
+    return su4 * nodes / (4 * NODES_PER_SU)
+
+
 def guidance_gbyte_s(nodes: int, tier: str = "good") -> tuple[float, float]:
-    """(read, write) aggregate bandwidth [GB/s] from the SuperPOD guideline: per SU of 32 nodes, at least one node."""
+    """(read, write) aggregate bandwidth [GB/s] of the SuperPOD guideline tier for `nodes` 8-GPU nodes."""
     g = SUPERPOD_STORAGE_GUIDANCE[tier]
-    units = nodes / NODES_PER_SU
-    return max(g.node_read_gbyte_s, g.su_read_gbyte_s * units), max(g.node_write_gbyte_s, g.su_write_gbyte_s * units)
+    read = _through_points(nodes, g.node_read_gbyte_s, g.su_read_gbyte_s, g.su4_read_gbyte_s)
+    write = _through_points(nodes, g.node_write_gbyte_s, g.su_write_gbyte_s, g.su4_write_gbyte_s)
+    return read, write
 
 
 def capacity_tb(
@@ -149,8 +162,13 @@ def size_storage(need: StorageNeed, system: StorageSpec) -> StoragePlan:
     binding = max(bounds, key=lambda name: bounds[name])
     count = max(1, bounds[binding])
     return StoragePlan(
-        need=need, system=system, system_count=count, binding=binding, capacity_tb=count * system.usable_tb,
-        read_gbyte_s=count * system.read_gbyte_s, write_gbyte_s=count * system.write_gbyte_s,
+        need=need,
+        system=system,
+        system_count=count,
+        binding=binding,
+        capacity_tb=count * system.usable_tb,
+        read_gbyte_s=count * system.read_gbyte_s,
+        write_gbyte_s=count * system.write_gbyte_s,
     )
 
 
@@ -158,5 +176,5 @@ def _count(required: float, per_system: float) -> int:
     if required <= 0:
         return 0
     if per_system <= 0:
-        raise ValueError("storage system lacks the capability the workload needs")
+        raise InfeasibleError("storage system lacks the capability the workload needs")
     return math.ceil(required / per_system - 1e-9)

@@ -71,7 +71,8 @@ def layouts(model: ModelShape, cluster: Cluster, gpus: int, seq_len: int, fixed:
     """Candidate (tp, pp, cp, ep, vp, dp) layouts; a given strategy fixes its layout fields."""
     if fixed is not None:
         dp = fixed.dp or gpus // max(1, fixed.model_parallel)
-        return [replace(fixed, dp=dp)]
+        vps = [fixed.vp] if fixed.vp else _vp_options(model, fixed.pp)
+        return [replace(fixed, dp=dp, vp=v) for v in vps]
     out = []
     for tp in _tp_options(model, cluster, gpus):
         for pp in _pp_options(model, gpus // tp):
@@ -82,3 +83,142 @@ def layouts(model: ModelShape, cluster: Cluster, gpus: int, seq_len: int, fixed:
                 for ep in _ep_options(model, dp * cp):
                     out += [Strategy(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vp=v) for v in _vp_options(model, pp)]
     return out
+
+
+def validate_request(model: ModelShape, gpu_count: int, seq_len: int, precision: Precision) -> None:
+    """Reject impossible shapes with the field and the constraint."""
+    checks = [
+        (gpu_count >= 1, "gpu_count must be >= 1"),
+        (seq_len >= 1, "seq_len must be >= 1"),
+        (0 < model.params <= MAX_PARAMS, "model.params must be in (0, 1e15]"),
+        (model.layers >= 1 and model.hidden_size >= 1, "model.layers and model.hidden_size must be >= 1"),
+        (model.attention_heads >= 1 and model.hidden_size % model.attention_heads == 0,
+         "model.attention_heads must divide model.hidden_size"),
+        (model.kv_heads >= 1 and model.attention_heads % model.kv_heads == 0,
+         "model.kv_heads must divide model.attention_heads"),
+        (precision.name in ("bf16", "fp16", "fp8", "fp4"), "precision must be bf16, fp16, fp8 or fp4"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise InfeasibleError(message, [message])
+
+
+def check_model_fits(model: ModelShape, cluster: Cluster, gpu_count: int) -> None:
+    """Quick lower bounds: bf16 weights alone, then fully sharded model states (16 bytes/param)."""
+    usable = cluster.hbm_usable_bytes
+    name = cluster.accelerator.name
+    weights_gpus = ceil(model.params * 2.0 / usable)
+    if weights_gpus > gpu_count:
+        reason = f"{model.params / 1e9:.0f}B in bf16 needs at least {weights_gpus} {name} for weights alone"
+        raise InfeasibleError(reason, [f"{gpu_count} GPUs x {usable / GIB:.1f} GiB usable each"])
+    states_gpus = ceil(model.params * 16.0 / usable)
+    if states_gpus > gpu_count:
+        reason = (f"{model.params / 1e9:.0f}B needs at least {states_gpus} {name} for weights, gradients and "
+                  "Adam states (16 bytes/param, fully sharded)")
+        raise InfeasibleError(reason, [f"{gpu_count} GPUs x {usable / GIB:.1f} GiB usable each"])
+
+
+def batch_sequences(global_batch_tokens: int | None, gpu_count: int, seq_len: int) -> tuple[int, bool]:
+    """(global batch in sequences, whether it was given)."""
+    if global_batch_tokens:
+        return max(1, round(global_batch_tokens / seq_len)), True
+    return max(1, round(max(DEFAULT_BATCH_TOKENS, gpu_count * seq_len / 8) / seq_len)), False
+
+
+def _choose(
+    model: ModelShape, cluster: Cluster, precision: Precision, seq_len: int, layout: Strategy,
+    batch: tuple[int, bool], software: SoftwareStack, params: eff.EfficiencyParams, reasons: dict[str, int],
+) -> TrainingEstimate | None:
+    """Best micro-batch / sharding / recompute for one layout, or None (reasons counted)."""
+    best: TrainingEstimate | None = None
+    mbs_opts = [layout.micro_batch or software.micro_batch_size] if (layout.micro_batch or software.micro_batch_size) else MICRO_BATCHES
+    shardings = [layout.sharding or software.sharding] if (layout.sharding or software.sharding) else ["megatron", "zero3"]
+    recomputes = [layout.recompute or software.recompute] if (layout.recompute or software.recompute) else RECOMPUTES
+    for mbs in mbs_opts:
+        per_step = layout.dp * int(mbs)
+        if batch[1] and per_step > batch[0]:
+            reasons[f"global batch of {batch[0]} sequences cannot feed dp={layout.dp} x micro-batch {mbs}"] = 1
+            continue
+        m = max(1, batch[0] // per_step if batch[1] else round(batch[0] / per_step))
+        for sharding in shardings:
+            est = _first_fit(model, cluster, precision, seq_len, replace(layout, micro_batch=int(mbs), sharding=sharding),
+                             m, recomputes, software, params, reasons)
+            if est is not None and (best is None or est.tokens_per_s > best.tokens_per_s):
+                best = est
+            if est is not None and est.strategy.recompute == "none":
+                break  # fits without recompute: heavier sharding only adds traffic
+    return best
+
+
+def _first_fit(
+    model: ModelShape, cluster: Cluster, precision: Precision, seq_len: int, s: Strategy, m: int,
+    recomputes: list[str] | tuple[str, ...], software: SoftwareStack, params: eff.EfficiencyParams,
+    reasons: dict[str, int],
+) -> TrainingEstimate | None:
+    for rc in recomputes:
+        cand = replace(s, recompute=rc)
+        mem = step_memory(make_ctx(model, cluster, precision, seq_len, cand, software, params), m)
+        if mem.fits:
+            return evaluate_strategy(model, cluster, precision, seq_len, cand, m, software, params)
+        key = f"tp={s.tp} pp={s.pp} cp={s.cp} ep={s.ep} dp={s.dp} {s.sharding} {rc}"
+        reasons[f"out of memory: {mem.total_gib:.0f} GiB > {mem.capacity_gib:.0f} GiB ({key})"] = 1
+    return None
+
+
+def check_layout(model: ModelShape, gpu_count: int, s: Strategy) -> None:
+    """A user-given layout must use every GPU and divide the model sensibly."""
+    sizes = {"tp": s.tp, "pp": s.pp, "cp": s.cp, "ep": s.ep, "vp": s.vp or 1, "dp": max(1, s.dp)}
+    for name, value in sizes.items():
+        if value < 1:
+            raise InfeasibleError(f"parallelism.{name} must be >= 1", [f"{name}={value}"])
+    product = s.tp * s.pp * s.cp * (s.dp or 1)
+    if gpu_count % (s.tp * s.pp * s.cp) or (s.dp and product != gpu_count):
+        raise InfeasibleError(
+            f"gpu_count {gpu_count} is not tp x pp x cp x dp = {s.tp} x {s.pp} x {s.cp} x {s.dp or '?'}",
+            ["gpu_count must equal tp*pp*cp*dp"])
+    if model.attention_heads % s.tp or s.pp > model.layers:
+        raise InfeasibleError("tp must divide attention_heads and pp must not exceed layers",
+                              [f"heads={model.attention_heads} tp={s.tp} layers={model.layers} pp={s.pp}"])
+    if s.ep > 1 and (not model.is_moe or model.experts % s.ep):
+        raise InfeasibleError("ep must divide the number of experts (MoE models only)", [f"ep={s.ep}"])
+
+
+def search_strategy(
+    model: ModelShape, cluster: Cluster, gpu_count: int, precision: Precision, seq_len: int,
+    batch: tuple[int, bool], software: SoftwareStack, fixed: Strategy | None = None,
+    params: eff.EfficiencyParams = eff.DEFAULT_PARAMS,
+) -> TrainingEstimate:
+    """Fastest strategy that fits memory (a fixed layout only searches its unset fields)."""
+    reasons: dict[str, int] = {}
+    best: TrainingEstimate | None = None
+    for layout in layouts(model, cluster, gpu_count, seq_len, fixed):
+        est = _choose(model, cluster, precision, seq_len, layout, batch, software, params, reasons)
+        if est is not None and (best is None or est.tokens_per_s > best.tokens_per_s):
+            best = est
+    if best is None:
+        details = sorted(reasons)[:8]
+        raise InfeasibleError(f"no parallel strategy for {model.name} fits {gpu_count} x {cluster.accelerator.name}",
+                              details)
+    return best
+
+
+def estimate_training(
+    model: ModelShape, server_or_accel: ServerSpec | AcceleratorSpec, gpu_count: int, precision: Precision,
+    seq_len: int, *, global_batch_tokens: int | None = None, strategy: Strategy | None = None,
+    software: SoftwareStack | None = None, tokens: float | None = None,
+    params: eff.EfficiencyParams = eff.DEFAULT_PARAMS,
+) -> TrainingEstimate:
+    """Steady-state training estimate; strategy None = search. With `tokens`, `run` holds the whole run."""
+    from app.engine.run import attach_run
+
+    validate_request(model, gpu_count, seq_len, precision)
+    software = software or SoftwareStack()
+    cluster = make_cluster(server_or_accel, gpu_count)
+    if software.sharding is not None and software.sharding not in SHARDINGS:
+        raise InfeasibleError(f"sharding must be one of {', '.join(SHARDINGS)}", [software.sharding])
+    check_model_fits(model, cluster, gpu_count)
+    if strategy is not None:
+        check_layout(model, gpu_count, strategy)
+    batch = batch_sequences(global_batch_tokens, gpu_count, seq_len)
+    est = search_strategy(model, cluster, gpu_count, precision, seq_len, batch, software, strategy, params)
+    return attach_run(est, model, tokens) if tokens else est

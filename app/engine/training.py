@@ -6,7 +6,8 @@ Step = m x t_microbatch + bubble t_microbatch (p-1)/v + exposed data-parallel tr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.engine import collectives as coll
 from app.engine import efficiency as eff
@@ -20,6 +21,9 @@ from app.engine.flops import (
 from app.engine.parallelism import GIB, RUNTIME_RESERVE_GIB, Cluster, SoftwareStack, Strategy
 from app.engine.training_memory import MemoryBreakdown, memory_breakdown, params_per_gpu
 from app.engine.workload import ModelShape, Precision
+
+if TYPE_CHECKING:
+    from app.engine.run import RunEstimate
 
 OPTIMIZER_BYTES_PER_PARAM = 30.0  # Adam step traffic: fp32 master/m/v read+write 24, grad 4, bf16 write 2
 FLOPS_DEFINITION = "model FLOPs = 6 N_active + 12 L s h per token (PaLM appendix B); MFU vs dense peak of the precision"
@@ -54,7 +58,7 @@ class TrainingEstimate:
     confidence: str
     warnings: tuple[str, ...] = ()
     flops_definition: str = FLOPS_DEFINITION
-    run: object | None = field(default=None)
+    run: RunEstimate | None = None
 
     @property
     def parallelism(self) -> dict[str, int | str | None]:
@@ -117,6 +121,21 @@ def _memory_bound_s(c: _Ctx) -> float:
     return eff.memory_time_s(traffic, hbm, c.p) + layers * c.p.layer_overhead_s
 
 
+def _moe_overhead_s(c: _Ctx) -> float:
+    """MoE layer work beyond expert GEMMs for one microbatch: router, token permute/unpermute traffic,
+    the host sync of dropless token counts, and one grouped-GEMM launch per local expert [s]."""
+    m, s = c.model, c.s
+    if not m.is_moe:
+        return 0.0
+    layers = m.layers * c.stage_share * (4.0 / 3.0 if c.recompute == "full" else 1.0)
+    routed = c.tokens / s.tp * m.experts_per_token
+    traffic = c.p.moe_bytes_per_h * routed * m.hidden_size
+    hbm = c.cluster.accelerator.memory_tbyte_s * 1e12
+    local_experts = m.experts / s.ep
+    fixed = c.p.moe_layer_overhead_s + local_experts * c.p.expert_overhead_s
+    return layers * (eff.memory_time_s(traffic, hbm, c.p) + fixed)
+
+
 def _tp_exposed_s(c: _Ctx) -> float:
     """Tensor(+sequence)-parallel all-gather/reduce-scatter pairs: 2 per layer fwd, 2 bwd [s]."""
     if c.s.tp <= 1:
@@ -159,7 +178,7 @@ def _pp_exposed_s(c: _Ctx) -> float:
         return 0.0
     msg = c.tokens * c.model.hidden_size * 2.0 / c.s.tp
     bw = c.cluster.link_byte_s(c.s.tp * c.s.cp * max(1, c.s.dp) * 2)
-    return 2.0 * c.s.vp * (msg / bw + coll.NETWORK_ALPHA_S) * (1.0 - c.p.pp_overlap)
+    return 2.0 * (c.s.vp or 1) * (msg / bw + coll.NETWORK_ALPHA_S) * (1.0 - c.p.pp_overlap)
 
 
 def _dp_exposed_s(c: _Ctx, microbatches: int, t_microbatch: float) -> float:
@@ -191,7 +210,7 @@ def _optimizer_s(c: _Ctx) -> float:
 def microbatch_times(c: _Ctx) -> tuple[float, float]:
     """(compute, exposed communication) of one microbatch on the busiest stage [s]."""
     attention = _attention_s(c)
-    compute = _linear_compute_s(c) + attention + _memory_bound_s(c)
+    compute = _linear_compute_s(c) + attention + _memory_bound_s(c) + _moe_overhead_s(c)
     comm = _tp_exposed_s(c) + _ep_exposed_s(c) + _cp_exposed_s(c, attention) + _pp_exposed_s(c)
     return compute, comm
 
@@ -217,7 +236,7 @@ def step_breakdown(c: _Ctx, microbatches: int) -> TimeBreakdown:
     """Time of one optimizer step, split into compute / communication / bubble / other [s]."""
     compute, comm = microbatch_times(c)
     t_mb = compute + comm
-    bubble = t_mb * (c.s.pp - 1) / c.s.vp if c.s.pp > 1 else 0.0
+    bubble = t_mb * (c.s.pp - 1) / (c.s.vp or 1) if c.s.pp > 1 else 0.0
     dp = _dp_exposed_s(c, microbatches, t_mb)
     other = _optimizer_s(c) + c.p.step_overhead_s
     return TimeBreakdown(microbatches * compute, microbatches * comm + dp, bubble, other)

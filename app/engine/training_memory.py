@@ -122,7 +122,7 @@ def activation_stage_bytes(
     per_layer = activation_bytes_per_layer(
         seq_len // s.cp, s.micro_batch or 1, model.hidden_size, model.attention_heads, s.tp, recompute, attention
     )
-    return per_layer * moe_activation_scale(model) * layers_stage * in_flight_microbatches(s.pp, s.vp, microbatches)
+    return per_layer * moe_activation_scale(model) * layers_stage * in_flight_microbatches(s.pp, s.vp or 1, microbatches)
 
 
 def memory_breakdown(

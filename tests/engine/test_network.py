@@ -62,8 +62,13 @@ def test_superpod_h100_table_4(nodes: int, leaves: int, spines: int, compute_ufm
 
 @pytest.mark.parametrize(
     ("nodes", "leaves", "spines", "cores", "cables"),
-    [(128, 32, 16, 0, 1024), (256, 64, 32, 0, 2048), (512, 128, 128, 64, 4096), (1024, 256, 256, 128, 8192),
-     (2048, 512, 512, 256, 16384)],
+    [
+        (128, 32, 16, 0, 1024),
+        (256, 64, 32, 0, 2048),
+        (512, 128, 128, 64, 4096),
+        (1024, 256, 256, 128, 8192),
+        (2048, 512, 512, 256, 16384),
+    ],
 )
 def test_superpod_h100_table_3_larger_pods(nodes: int, leaves: int, spines: int, cores: int, cables: int) -> None:
     fabric = superpod(nodes, ufm=0)

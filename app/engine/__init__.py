@@ -1,0 +1,29 @@
+"""RackPlan analytical engine: pure Python, no I/O. See DESIGN.md section 3."""
+
+from app.engine.classic import ClassicEstimate, classic_inference, classic_training
+from app.engine.errors import InfeasibleError
+from app.engine.parallelism import Cluster, SoftwareStack, Strategy, make_cluster
+from app.engine.run import RunEstimate, estimate_run
+from app.engine.strategy import estimate_training
+from app.engine.training import TimeBreakdown, TrainingEstimate
+from app.engine.training_memory import MemoryBreakdown
+
+VERSION = "1.0.0"
+
+__all__ = [
+    "VERSION",
+    "ClassicEstimate",
+    "Cluster",
+    "InfeasibleError",
+    "MemoryBreakdown",
+    "RunEstimate",
+    "SoftwareStack",
+    "Strategy",
+    "TimeBreakdown",
+    "TrainingEstimate",
+    "classic_inference",
+    "classic_training",
+    "estimate_run",
+    "estimate_training",
+    "make_cluster",
+]

@@ -1,0 +1,181 @@
+"""Estimate request/response schemas. Every field carries its unit and definition (shown in /docs)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Precision = Literal["bf16", "fp16", "fp8", "fp4"]
+PresetSlug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$",
+                                  description="Preset slug from GET /api/v1/models")]
+HwSlug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+Degree = Annotated[int, Field(ge=1, le=65_536)]
+
+
+class ModelShapeIn(BaseModel):
+    """A transformer shape given inline (dense or mixture-of-experts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(max_length=100)] = "custom model"
+    params: Annotated[float, Field(gt=0, le=1e15, description="Total parameters")]
+    active_params: Annotated[float | None, Field(gt=0, le=1e15, description="Parameters used per token (MoE)")] = None
+    layers: Annotated[int, Field(ge=1, le=10_000)]
+    hidden_size: Annotated[int, Field(ge=1, le=1_000_000)]
+    ffn_hidden_size: Annotated[int | None, Field(ge=1, le=10_000_000)] = None
+    attention_heads: Annotated[int, Field(ge=1, le=100_000)]
+    kv_heads: Annotated[int | None, Field(ge=1, le=100_000, description="Defaults to attention_heads")] = None
+    vocab_size: Annotated[int, Field(ge=1, le=10_000_000)] = 32_000
+    experts: Annotated[int, Field(ge=1, le=100_000)] = 1
+    experts_per_token: Annotated[int, Field(ge=1, le=1_000)] = 1
+    kv_lora_rank: Annotated[int, Field(ge=0, le=1_000_000, description="MLA latent size (0 = standard KV)")] = 0
+    qk_rope_head_dim: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelShapeIn:
+        if self.hidden_size % self.attention_heads:
+            raise ValueError(f"attention_heads ({self.attention_heads}) must divide hidden_size ({self.hidden_size})")
+        if self.kv_heads is not None and (self.kv_heads > self.attention_heads
+                                          or self.attention_heads % self.kv_heads):
+            raise ValueError("kv_heads must divide attention_heads")
+        if self.experts_per_token > self.experts:
+            raise ValueError("experts_per_token must not exceed experts")
+        if self.active_params is not None and self.active_params > self.params:
+            raise ValueError("active_params must not exceed params")
+        return self
+
+
+ModelRef = Annotated[PresetSlug | ModelShapeIn, Field(description="Preset slug or an inline shape")]
+
+
+class HardwareChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    accelerator: HwSlug | None = Field(default=None, description="Accelerator slug (GET /api/v1/accelerators)")
+    server: HwSlug | None = Field(default=None, description="Server slug (GET /api/v1/servers): uses its NVLink "
+                                                             "domain and NICs")
+
+    @model_validator(mode="after")
+    def _one_hardware(self) -> HardwareChoice:
+        if (self.accelerator is None) == (self.server is None):
+            raise ValueError("give exactly one of accelerator or server")
+        return self
+
+
+class ParallelismIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tp: Degree = 1
+    pp: Degree = 1
+    dp: Annotated[int | None, Field(ge=1, le=1_000_000, description="None = the remaining GPUs")] = None
+    cp: Degree = 1
+    ep: Degree = 1
+    vp: Degree = 1
+
+
+class SoftwareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    recompute: Literal["none", "selective", "full"] | None = Field(None, description="None = engine picks")
+    attention: Literal["flash", "unfused"] = "flash"
+    sharding: Literal["megatron", "zero1", "zero2", "zero3", "fsdp"] | None = None
+    micro_batch_size: Annotated[int | None, Field(ge=1, le=4096)] = None
+
+
+class TrainingRequest(HardwareChoice):
+    model: ModelRef
+    seq_len: Annotated[int, Field(ge=1, le=4_194_304, description="Sequence length [tokens]")] = 4096
+    gpu_count: Annotated[int, Field(ge=1, le=1_000_000)]
+    precision: Precision = "bf16"
+    tokens: Annotated[float | None, Field(gt=0, le=1e17, description="Tokens of the whole run")] = None
+    global_batch_tokens: Annotated[int | None, Field(ge=1, le=10**10, description="Tokens per step")] = None
+    parallelism: ParallelismIn | None = Field(None, description="Omit to let the engine search the fastest layout")
+    software: SoftwareIn | None = None
+
+
+class InferenceRequest(HardwareChoice):
+    model: ModelRef
+    gpu_count: Annotated[int, Field(ge=1, le=4096, description="GPUs of one replica")] = 1
+    precision: Precision = "bf16"
+    input_tokens: Annotated[int, Field(ge=1, le=4_194_304)]
+    output_tokens: Annotated[int, Field(ge=1, le=1_048_576)]
+    concurrency: Annotated[int | None, Field(ge=1, le=1_000_000, description="Omit = throughput-optimal")] = None
+    ttft_ms_max: Annotated[float | None, Field(gt=0, le=3_600_000)] = None
+    tpot_ms_max: Annotated[float | None, Field(gt=0, le=3_600_000)] = None
+
+
+class MemoryOut(BaseModel):
+    weights_gib: float = Field(description="Weights per GPU [GiB]")
+    gradients_gib: float = Field(description="Gradients per GPU [GiB]")
+    optimizer_gib: float = Field(description="Optimizer state per GPU [GiB] (fp32 master + Adam moments)")
+    activations_gib: float = Field(description="Activations held per GPU, first pipeline stage [GiB]")
+    reserve_gib: float = Field(description="Runtime reserve: CUDA context, communication buffers [GiB]")
+    capacity_gib: float = Field(description="Device memory [GiB]")
+
+
+class TimeOut(BaseModel):
+    compute_s: float = Field(description="Compute per step not hidden by anything [s]")
+    communication_s: float = Field(description="Exposed (not overlapped) communication per step [s]")
+    bubble_s: float = Field(description="Pipeline bubble per step [s]")
+    other_s: float = Field(description="Optimizer update and fixed per-step overheads [s]")
+
+
+class RangeOut(BaseModel):
+    low: float
+    expected: float
+    high: float
+
+
+class TrainingResponse(BaseModel):
+    tokens_per_s: float = Field(description="Steady-state training tokens per second, whole job")
+    tokens_per_s_per_gpu: float = Field(description="tokens_per_s / gpu_count")
+    model_tflops_per_gpu: float = Field(description="Model FLOPs (6 N_active + 12 L s h per token) per second "
+                                                    "per GPU [TFLOP/s]; recomputation not counted")
+    hardware_tflops_per_gpu: float = Field(description="FLOPs actually executed incl. recomputation [TFLOP/s]")
+    mfu: float = Field(description="Model FLOPs utilization: model_tflops_per_gpu / dense peak of the precision")
+    step_time_s: float = Field(description="One optimizer step [s]")
+    global_batch_tokens: int = Field(description="Tokens per optimizer step")
+    parallelism: dict[str, int | str | None] = Field(description="Strategy used: tp, pp, dp, cp, ep, vp, sharding, "
+                                                                  "recompute, micro_batch")
+    memory_per_gpu_gib: float = Field(description="Total memory per GPU [GiB] (see memory_breakdown)")
+    memory_breakdown: MemoryOut
+    time_breakdown: TimeOut
+    wall_clock_hours: RangeOut | None = Field(None, description="Whole run incl. failures/restarts (tokens given)")
+    gpu_hours: RangeOut | None = Field(None, description="wall_clock_hours x gpu_count (tokens given)")
+    goodput: float | None = Field(None, description="Share of wall-clock time that advances training")
+    expected_interruptions: float | None = Field(None, description="Expected failures over the run")
+    checkpoint_interval_s: float | None = Field(None, description="Young/Daly optimal checkpoint interval [s]")
+    confidence: Literal["high", "medium", "low"] = Field(description="How well published data backs this case")
+    warnings: list[str]
+    flops_definition: str
+    engine_version: str
+
+
+class InferenceResponse(BaseModel):
+    output_tokens_per_s: float = Field(description="Generated tokens per second, whole replica")
+    output_tokens_per_s_per_gpu: float
+    requests_per_s: float = Field(description="Completed requests per second at this concurrency")
+    ttft_ms: float = Field(description="Time to first token [ms]: prefill incl. batching")
+    tpot_ms: float = Field(description="Time per output token [ms]: one decode step")
+    concurrency: int = Field(description="Sequences in flight used for the figures")
+    max_concurrency: int = Field(description="Most sequences the KV cache (and runtime cap) allows")
+    kv_cache_gib: float = Field(description="KV cache pool of the replica [GiB]")
+    kv_cache_gib_per_sequence: float = Field(description="KV cache of one input+output sequence [GiB]")
+    weights_gib: float = Field(description="Weights of the replica [GiB]")
+    limiting_bound: Literal["compute", "memory_bandwidth", "memory_capacity", "communication"]
+    meets_latency_targets: bool
+    tensor_parallel: int
+    pipeline_parallel: int
+    confidence: Literal["high", "medium", "low"]
+    warnings: list[str]
+    engine_version: str
+
+
+class PresetOut(BaseModel):
+    slug: str
+    name: str
+    kind: Literal["transformer", "classic"]
+    source_url: str
+    notes: str
+    shape: dict[str, float | int | str | None]

@@ -1,0 +1,91 @@
+"""Inference timing: physical floors, monotonic behaviour, targets and MoE expert counting."""
+
+import math
+from dataclasses import astuple, replace
+
+import pytest
+from inference_hardware import ACCELERATORS
+
+from app.engine.errors import InfeasibleError
+from app.engine.inference import estimate_inference
+from app.engine.inference_timing import experts_touched
+from app.engine.workload import Precision
+from app.models_library import get_preset, list_presets
+
+H100 = ACCELERATORS["h100-sxm"]
+LLAMA70 = get_preset("llama-3.1-70b").shape
+FP8 = Precision("fp8")
+
+
+def test_batch1_tpot_is_above_the_weight_streaming_floor_and_memory_bound():
+    est = estimate_inference(LLAMA70, H100, 2, FP8, 128, 128, concurrency=1)
+    floor_ms = 70.55e9 / 2 / 3.35e12 * 1e3  # weights per GPU / HBM bandwidth = 10.5 ms
+    assert floor_ms < est.tpot_ms < 2.5 * floor_ms
+    assert est.limiting_bound == "memory_bandwidth"
+
+
+def test_prefill_is_compute_bound_floor():
+    est = estimate_inference(LLAMA70, H100, 2, FP8, 4096, 1, concurrency=1)
+    floor_ms = 2 * 70.55e9 * 4096 / (2 * 1979e12) * 1e3  # at 100% of peak
+    assert floor_ms < est.ttft_ms < 4 * floor_ms
+
+
+def test_throughput_grows_with_concurrency_and_tpot_too():
+    a = estimate_inference(LLAMA70, H100, 2, FP8, 512, 512, concurrency=8)
+    b = estimate_inference(LLAMA70, H100, 2, FP8, 512, 512, concurrency=128)
+    assert b.output_tokens_per_s > 4 * a.output_tokens_per_s
+    assert b.tpot_ms > a.tpot_ms
+
+
+def test_auto_concurrency_respects_tpot_target():
+    free = estimate_inference(LLAMA70, H100, 2, FP8, 512, 512)
+    capped = estimate_inference(LLAMA70, H100, 2, FP8, 512, 512, tpot_ms_max=25.0)
+    assert capped.meets_latency_targets and capped.tpot_ms <= 25.0
+    assert capped.concurrency < free.concurrency
+
+
+def test_impossible_target_is_flagged():
+    est = estimate_inference(LLAMA70, H100, 2, FP8, 512, 512, tpot_ms_max=1.0)
+    assert not est.meets_latency_targets and est.warnings
+
+
+def test_experts_touched_limits():
+    mix = get_preset("mixtral-8x7b").shape
+    assert experts_touched(mix, 1) == pytest.approx(2.0)
+    assert experts_touched(mix, 512) == pytest.approx(8.0)
+
+
+def test_moe_decode_reads_fewer_bytes_at_batch1_than_dense_of_same_total():
+    qwen = get_preset("qwen3-235b-a22b").shape
+    dense = replace(qwen, experts=1, experts_per_token=1, active_params=None)
+    moe = estimate_inference(qwen, ACCELERATORS["h200-sxm"], 8, FP8, 128, 128, concurrency=1)
+    same_total = estimate_inference(dense, ACCELERATORS["h200-sxm"], 8, FP8, 128, 128, concurrency=1)
+    # a dense model of 235B streams 235 GB per step; the MoE streams ~8B dense + 8/128 of the experts
+    assert same_total.tpot_ms - moe.tpot_ms > 0.8 * (235e9 - 22e9) / 8 / 4.8e12 * 1e3
+
+
+@pytest.mark.parametrize("accel", sorted(ACCELERATORS))
+def test_every_transformer_preset_answers_finite_on_every_accelerator(accel):
+    for preset in list_presets():
+        if preset.kind != "transformer":
+            continue
+        hw = ACCELERATORS[accel]
+        try:
+            est = estimate_inference(preset.shape, hw, 8, FP8, 1000, 200)
+        except InfeasibleError as err:  # only when the weights cannot fit 8 GPUs; then two domains do
+            assert preset.shape.params > 0.9 * 8 * hw.memory_gb * 1e9 * 0.9, err.reason
+            est = estimate_inference(preset.shape, hw, 16, FP8, 1000, 200)
+        numbers = [v for v in astuple(est) if isinstance(v, float)]
+        assert all(math.isfinite(v) and v >= 0 for v in numbers), preset.slug
+        assert est.limiting_bound in {"compute", "memory_bandwidth", "memory_capacity", "communication"}
+
+
+def test_pipeline_across_domains_for_405b_bf16_on_16_gpus():
+    est = estimate_inference(get_preset("llama-3.1-405b").shape, H100, 16, Precision("bf16"), 1000, 200)
+    assert (est.tensor_parallel, est.pipeline_parallel) == (8, 2)
+    assert est.confidence != "high"
+
+
+def test_bad_input_rejected():
+    with pytest.raises(ValueError):
+        estimate_inference(LLAMA70, H100, 0, FP8, 100, 100)

@@ -1,0 +1,108 @@
+"""Estimate endpoints: presets, answers with every documented field, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+TRAIN = {"model": "llama-3.1-70b", "accelerator": "h100-sxm", "gpu_count": 64, "precision": "bf16",
+         "seq_len": 8192}
+INFER = {"model": "llama-3.1-70b", "accelerator": "h100-sxm", "gpu_count": 4, "precision": "fp8",
+         "input_tokens": 2000, "output_tokens": 500}
+TRAIN_FIELDS = {"tokens_per_s", "tokens_per_s_per_gpu", "model_tflops_per_gpu", "mfu", "step_time_s", "parallelism",
+                "memory_per_gpu_gib", "memory_breakdown", "time_breakdown", "confidence", "warnings"}
+INFER_FIELDS = {"output_tokens_per_s", "output_tokens_per_s_per_gpu", "requests_per_s", "ttft_ms", "tpot_ms",
+                "concurrency", "max_concurrency", "kv_cache_gib", "weights_gib", "limiting_bound"}
+
+
+def _all_finite(value) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_all_finite(v) for v in value)
+    return True
+
+
+def test_presets_listed_with_sources(client):
+    presets = {p["slug"]: p for p in client.get("/api/v1/models").json()}
+    required = {"llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b",
+                "mixtral-8x7b", "deepseek-v3", "qwen3-235b-a22b", "gpt-3-175b", "gpt-j-6b", "falcon-180b",
+                "resnet-50", "bert-large", "vit-l-16"}
+    assert required <= set(presets)
+    assert all(p["source_url"].startswith("https://") for p in presets.values())
+    assert presets["llama-3.1-70b"]["shape"]["layers"] == 80
+    assert client.get("/api/v1/models/llama-3.1-405b").json()["shape"]["hidden_size"] == 16384
+
+
+def test_unknown_preset_404_names_list_endpoint(client):
+    resp = client.get("/api/v1/models/gpt-9")
+    assert resp.status_code == 404 and "/api/v1/models" in resp.json()["detail"]
+    resp = client.post("/api/v1/estimates/training", json={**TRAIN, "model": "gpt-9"})
+    assert resp.status_code == 404 and "/api/v1/models" in resp.json()["detail"]
+
+
+def test_unknown_hardware_404_names_list_endpoint(client):
+    resp = client.post("/api/v1/estimates/training", json={**TRAIN, "accelerator": "tpu-v9"})
+    assert resp.status_code == 404 and "/api/v1/accelerators" in resp.json()["detail"]
+
+
+def test_training_with_tokens_has_run_figures(client):
+    body = client.post("/api/v1/estimates/training", json={**TRAIN, "tokens": 15e12}).json()
+    assert TRAIN_FIELDS <= set(body)
+    assert body["gpu_hours"]["low"] < body["gpu_hours"]["expected"] < body["gpu_hours"]["high"]
+    assert 0 < body["goodput"] < 1
+    assert body["tokens_per_s"] == pytest.approx(body["tokens_per_s_per_gpu"] * 64)
+    assert _all_finite(body)
+
+
+def test_training_on_server_uses_its_domain(client):
+    body = client.post("/api/v1/estimates/training",
+                       json={**TRAIN, "accelerator": None, "server": "nvidia-dgx-h100"}).json()
+    assert body["parallelism"]["tp"] <= 8
+
+
+def test_inference_fields(client):
+    body = client.post("/api/v1/estimates/inference", json=INFER).json()
+    assert INFER_FIELDS <= set(body)
+    assert body["limiting_bound"] in {"compute", "memory_bandwidth", "memory_capacity", "communication"}
+    assert body["concurrency"] <= body["max_concurrency"]
+    assert _all_finite(body)
+
+
+@pytest.mark.parametrize(("patch", "field"), [
+    ({"model": {"params": 7e9, "layers": 32, "hidden_size": 4096, "attention_heads": 30}}, "model"),
+    ({"gpu_count": 0}, "gpu_count"),
+    ({"gpu_count": -8}, "gpu_count"),
+    ({"seq_len": 0}, "seq_len"),
+    ({"precision": "fp7"}, "precision"),
+    ({"model": {"params": 1e16, "layers": 32, "hidden_size": 4096, "attention_heads": 32}}, "model"),
+    ({"server": "nvidia-dgx-h100"}, ""),
+])
+def test_impossible_training_inputs_are_422_naming_the_field(client, patch, field):
+    resp = client.post("/api/v1/estimates/training", json={**TRAIN, **patch})
+    assert resp.status_code == 422, resp.text
+    assert any(e["field"].startswith(field) for e in resp.json()["errors"])
+
+
+def test_parallelism_not_dividing_gpus_is_422(client):
+    resp = client.post("/api/v1/estimates/training", json={**TRAIN, "gpu_count": 60,
+                                                           "parallelism": {"tp": 8, "pp": 1}})
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["field"] == "parallelism"
+
+
+def test_model_too_big_is_422_with_reason(client):
+    resp = client.post("/api/v1/estimates/training", json={**TRAIN, "model": "llama-3.1-405b", "gpu_count": 8})
+    assert resp.status_code == 422
+    assert "needs at least 12" in resp.json()["detail"]
+    resp = client.post("/api/v1/estimates/inference", json={**INFER, "model": "llama-3.1-405b", "gpu_count": 1,
+                                                            "precision": "bf16"})
+    assert resp.status_code == 422
+
+
+def test_classic_preset_points_to_plans(client):
+    resp = client.post("/api/v1/estimates/training", json={**TRAIN, "model": "resnet-50"})
+    assert resp.status_code == 422 and "plan" in resp.json()["detail"]
