@@ -54,7 +54,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with contextlib_session() as session:
         doc = export_document(session=session)
     if args.format == "netbox":
-        from app.catalog.netbox import export_netbox_dir
+        from app.catalog.netbox_export import export_netbox_dir
 
         count = export_netbox_dir(doc, Path(args.output or "netbox-export"))
         print(f"wrote {count} NetBox device-type files to {args.output or 'netbox-export'}")
@@ -68,17 +68,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from app.catalog.transfer import import_document
+    """JSON catalog documents, NetBox YAML files, folders or zips: all-or-nothing across every path."""
+    from app.catalog.netbox import import_netbox_paths
 
-    paths = [Path(p) for p in args.paths]
     with contextlib_session() as session:
-        if args.format == "netbox" or all(p.suffix in (".yaml", ".yml") or p.is_dir() for p in paths):
-            from app.catalog.netbox import import_netbox_paths
-
-            result = import_netbox_paths(session=session, paths=paths)
-        else:
-            result = import_document(session=session, document=json.loads(paths[0].read_text()),
-                                     source=str(paths[0]))
+        result = import_netbox_paths(session=session, paths=[Path(p) for p in args.paths])
     print(f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}")
     return 0
 
@@ -110,6 +104,31 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Plan a workload file and write one report, through the same service path as the API."""
+    from pydantic import ValidationError
+
+    from app import reports
+    from app.plans import service
+    from app.plans.schemas import PlanCreate
+
+    try:
+        request = PlanCreate.model_validate(json.loads(Path(args.workload).read_text()))
+    except (ValidationError, json.JSONDecodeError) as exc:
+        print(f"error: invalid plan request {args.workload}: {exc}", file=sys.stderr)
+        return 2
+    with contextlib_session() as session:
+        plan = service.create_plan(session=session, request=request, created_by="cli")
+        body = reports.render(service.plan_document(plan), args.format)
+        headline = plan.result["summary"]["headline"]
+    if args.output:
+        Path(args.output).write_bytes(body)
+        print(f"plan {plan.id}: {headline}\nwrote {args.output}")
+    else:
+        sys.stdout.buffer.write(body)
+    return 0
+
+
 def contextlib_session() -> AbstractContextManager[Session]:
     """A committed-on-success session on the configured database (migrated first)."""
     url = get_settings().database_url
@@ -132,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output"), e.add_argument("--format", choices=["json", "netbox"], default="json")
     e.set_defaults(func=cmd_export)
     i = sub.add_parser("import", help="import a catalog JSON file or NetBox device-type YAML files/folders")
-    i.add_argument("paths", nargs="+"), i.add_argument("--format", choices=["json", "netbox"])
+    i.add_argument("paths", nargs="+", help="catalog .json, NetBox .yaml/.yml files, folders or .zip archives")
     i.set_defaults(func=cmd_import)
     t = sub.add_parser("token", help="manage API tokens")
     t.add_argument("action", choices=["create", "list", "revoke"])
@@ -140,9 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--id", type=int)
     t.set_defaults(func=cmd_token)
     u = sub.add_parser("user", help="create a web user")
-    u.add_argument("action", choices=["create"]), u.add_argument("username"), u.add_argument("--password", required=True)
-    u.add_argument("--role", default="editor")
+    u.add_argument("action", choices=["create"]), u.add_argument("username")
+    u.add_argument("--password", required=True), u.add_argument("--role", default="editor")
     u.set_defaults(func=cmd_user)
+    pl = sub.add_parser("plan", help="plan a workload JSON file (same body as POST /api/v1/plans) and write a report")
+    pl.add_argument("workload"), pl.add_argument("-o", "--output")
+    pl.add_argument("--format", choices=["pdf", "xlsx", "csv", "json"], default="json")
+    pl.set_defaults(func=cmd_plan)
     return p
 
 

@@ -8,17 +8,23 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
 
 from app import migrate
 from app.auth import api as auth_api
 from app.catalog import api as catalog_api
+from app.catalog import transfer_api
 from app.catalog.seed import seed_if_empty
-from app.config import Settings, get_settings
+from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import ensure_sqlite_dir, get_engine
 from app.errors import install_error_handlers
 from app.estimates import api as estimates_api
 from app.health import router as health_router
 from app.middleware import install_middleware
+from app.plans import api as plans_api
+from app.web import pages_auth, pages_catalog, pages_plans
+from app.web.templating import error_page
 
 log = logging.getLogger("rackplan")
 
@@ -54,13 +60,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.session_factory = sessionmaker(bind=get_engine(settings.database_url), class_=Session,
                                              expire_on_commit=False)
-    install_error_handlers(app)
+    install_error_handlers(app, html_renderer=error_page)
     install_middleware(app, settings)
     app.include_router(auth_api.router)
     app.include_router(health_router)
     for router in catalog_api.routers:
         app.include_router(router)
+    app.include_router(transfer_api.router)
     app.include_router(estimates_api.router)
+    app.include_router(plans_api.router)
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, https_only=settings.secure_cookies,
+                       same_site="lax")
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static", check_dir=False), name="static")
+    for page_router in (pages_auth.router, pages_catalog.router, pages_plans.router):
+        app.include_router(page_router)
     return app
 
 

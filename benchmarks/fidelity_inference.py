@@ -2,7 +2,8 @@
 
 usage: python benchmarks/fidelity_inference.py [--fit]
   prints each case and the median / p90 absolute percentage error per metric, on fit and holdout cases.
-  --fit re-runs the coordinate-descent fit of InferenceCalibration on the "fit" cases only and prints it.
+  --fit re-runs the coordinate-descent fit on the "fit" cases only and prints it: InferenceCalibration on the
+  TensorRT-LLM cases, then each runtime preset's kernel knobs (RUNTIME_FIT_PARAMS) on that runtime's cases.
 """
 
 from __future__ import annotations
@@ -20,34 +21,41 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "engine")]
 from inference_hardware import ACCELERATORS  # noqa: E402
 
 from app.engine.inference import estimate_inference  # noqa: E402
-from app.engine.inference_memory import VLLM_RUNTIME  # noqa: E402
+from app.engine.inference_memory import RUNTIME_PRESETS, ServingRuntime  # noqa: E402
 from app.engine.inference_timing import CALIBRATION, InferenceCalibration  # noqa: E402
 from app.engine.workload import ModelShape, Precision  # noqa: E402
 
 CASES_PATH = ROOT / "tests" / "fidelity" / "inference_cases.json"
-RUNTIMES = {"vllm": VLLM_RUNTIME}
+Runtimes = dict[str, ServingRuntime]
+# Kernel knobs fitted per runtime; trtllm-0.5 shares trtllm-0.6's values (both predate XQA; its cases are TTFT only).
+RUNTIME_FIT_PARAMS = {
+    "trtllm-0.9": ("moe_eff_scale",),
+    "trtllm-0.6": ("gqa_kv_reuse",),
+    "vllm": ("efficiency_scale", "step_overhead_scale", "hbm_eff_scale"),
+}
 
 
 def load_cases() -> list[dict]:
     return json.loads(CASES_PATH.read_text())["cases"]
 
 
-def predict(case: dict, cal: InferenceCalibration | None = None) -> dict[str, float]:
+def predict(case: dict, cal: InferenceCalibration | None = None, runtimes: Runtimes | None = None) -> dict[str, float]:
     req = case["request"]
     model = ModelShape(**req["model"])
     est = estimate_inference(
         model, ACCELERATORS[req["accelerator"]], req["gpu_count"], Precision(req["precision"]),
         req["input_tokens"], req["output_tokens"], concurrency=req.get("concurrency"),
-        runtime=RUNTIMES.get(case.get("runtime", "")), calibration=cal,
+        runtime=(runtimes or RUNTIME_PRESETS)[req["runtime"]], attention_dp=req.get("attention_dp", False),
+        calibration=cal,
     )
     return {"output_tokens_per_s": est.output_tokens_per_s, "ttft_ms": est.ttft_ms}
 
 
-def report(cal: InferenceCalibration | None = None) -> list[dict]:
+def report(cal: InferenceCalibration | None = None, runtimes: Runtimes | None = None) -> list[dict]:
     """One row per (case, metric): id, split, metric, measured, predicted, error_pct (signed)."""
     rows = []
     for case in load_cases():
-        pred = predict(case, cal)
+        pred = predict(case, cal, runtimes)
         for metric, truth in case["measured"].items():
             err = (pred[metric] - truth) / truth * 100
             rows.append({"id": case["id"], "split": case["split"], "metric": metric, "measured": truth,
@@ -64,10 +72,10 @@ def summary(rows: list[dict]) -> dict[tuple[str, str], tuple[int, float, float]]
     return out
 
 
-def _loss(cal: InferenceCalibration, cases: list[dict]) -> float:
+def _loss(cal: InferenceCalibration, cases: list[dict], runtimes: Runtimes) -> float:
     total = 0.0
     for case in cases:
-        pred = predict(case, cal)
+        pred = predict(case, cal, runtimes)
         for metric, truth in case["measured"].items():
             total += min(math.log(pred[metric] / truth) ** 2, 1.0)
     return total
@@ -89,30 +97,71 @@ FIT_PARAMS = ("eff_bf16", "eff_fp8", "eff_fp4", "gemm_half_tokens", "hbm_eff_wei
               "decode_nonoverlap", "prefill_overhead_s", "min_tile_tokens")
 
 
-def fit(rounds: int = 8) -> InferenceCalibration:
-    """Coordinate descent on multiplicative steps, minimizing clipped squared log error on fit cases."""
-    cases = [c for c in load_cases() if c["split"] == "fit" and "runtime" not in c]
-    cal, best = CALIBRATION, _loss(CALIBRATION, cases)
+def _steps(r: int) -> tuple[float, ...]:
+    return (1.25, 0.8, 1.08, 0.926) if r < 3 else (1.04, 0.96, 1.015, 0.985)
+
+
+def _capped(name: str, value: float) -> bool:
+    """Efficiencies and reuse fractions stay physical (<= 0.9 of peak, reuse <= 1)."""
+    if name == "gqa_kv_reuse" or (name.endswith("_scale") and name in RUNTIME_FIELDS):
+        return value > 1.0  # a runtime is no better than the calibrated TensorRT-LLM 1.0 kernels
+    return "eff" in name and not name.startswith("gemm_half") and "scale" not in name and value > 0.9
+
+
+RUNTIME_FIELDS = {name for names in RUNTIME_FIT_PARAMS.values() for name in names}
+
+
+def _fit_calibration(cal: InferenceCalibration, runtimes: Runtimes, rounds: int) -> InferenceCalibration:
+    cases = [c for c in load_cases() if c["split"] == "fit" and c["request"]["runtime"].startswith("trtllm")]
+    best = _loss(cal, cases, runtimes)
     for r in range(rounds):
         for name in FIT_PARAMS:
-            for factor in (1.25, 0.8, 1.08, 0.926) if r < 3 else (1.04, 0.96, 1.015, 0.985):
+            for factor in _steps(r):
                 value = _get(cal, name) * factor if _get(cal, name) else 0.05
-                if "eff" in name and not name.startswith("gemm_half") and value > 0.9:
-                    continue
                 trial = _with(cal, name, value)
-                loss = _loss(trial, cases)
+                loss = _loss(trial, cases, runtimes) if not _capped(name, value) else best
                 if loss < best:
                     cal, best = trial, loss
-        print(f"round {r}: loss {best:.4f}")
+    print(f"calibration loss {best:.4f} on {len(cases)} cases")
     return cal
 
 
+def _fit_runtime(cal: InferenceCalibration, runtimes: Runtimes, key: str, rounds: int) -> Runtimes:
+    cases = [c for c in load_cases() if c["split"] == "fit" and c["request"]["runtime"] == key]
+    best = _loss(cal, cases, runtimes)
+    for r in range(rounds):
+        for name in RUNTIME_FIT_PARAMS[key]:
+            for factor in _steps(r):
+                value = getattr(runtimes[key], name) * factor
+                trial = dict(runtimes, **{key: dataclasses.replace(runtimes[key], **{name: value})})
+                loss = _loss(cal, cases, trial) if not _capped(name, value) else best
+                if loss < best:
+                    runtimes, best = trial, loss
+    print(f"{key} loss {best:.4f} on {len(cases)} cases")
+    return runtimes
+
+
+def fit(rounds: int = 8, passes: int = 1) -> tuple[InferenceCalibration, Runtimes]:
+    """Alternating coordinate descent (multiplicative steps) on clipped squared log error of "fit" cases only."""
+    cal, runtimes = CALIBRATION, dict(RUNTIME_PRESETS)
+    for _ in range(passes):
+        for key in RUNTIME_FIT_PARAMS:
+            runtimes = _fit_runtime(cal, runtimes, key, rounds)
+        legacy = runtimes["trtllm-0.6"]
+        runtimes["trtllm-0.5"] = dataclasses.replace(runtimes["trtllm-0.5"], gqa_kv_reuse=legacy.gqa_kv_reuse)
+        if "--refit-calibration" in sys.argv:
+            cal = _fit_calibration(cal, runtimes, rounds)
+    return cal, runtimes
+
+
 def main() -> None:
-    cal = None
+    cal, runtimes = None, None
     if "--fit" in sys.argv:
-        cal = fit()
+        cal, runtimes = fit()
         print(cal)
-    rows = report(cal)
+        for key in RUNTIME_FIT_PARAMS:
+            print(key, {name: round(getattr(runtimes[key], name), 4) for name in RUNTIME_FIT_PARAMS[key]})
+    rows = report(cal, runtimes)
     for r in rows:
         print(f"{r['split']:7s} {r['id']:64s} {r['metric']:19s} measured {r['measured']:9.1f} "
               f"predicted {r['predicted']:9.1f} err {r['error_pct']:+6.1f}%")

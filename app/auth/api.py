@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.auth import service
 from app.auth.service import Principal
@@ -33,6 +33,12 @@ class TokenRead(BaseModel):
     prefix: str = Field(description="First characters of the token, to recognise it")
     created_at: datetime | None
     revoked_at: datetime | None
+
+    @field_validator("created_at", "revoked_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        """SQLite returns naive timestamps; they are UTC, and RFC 3339 date-times need the offset."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class TokenCreated(TokenRead):

@@ -48,14 +48,32 @@ def _validate_rows(kind: Kind, items: Any, source: str, accel_tdp: dict[str, flo
         return [], [FieldError(where, "must be a list of objects")]
     valid, errors = [], []
     for i, item in enumerate(items):
-        try:
-            model = kind.create.model_validate(item)
-        except ValidationError as exc:
-            errors += [FieldError(f"{where}[{i}].{'.'.join(map(str, e['loc']))}", e["msg"]) for e in exc.errors()]
-            continue
-        errors += _server_checks(kind, model.model_dump(), f"{where}[{i}]", accel_tdp)
-        valid.append(model)
+        model, problems = _validate_row(kind, item, f"{where}[{i}]")
+        errors += problems
+        checked = model or _without_unknown_fields(kind, item)
+        if checked is not None:
+            errors += _server_checks(kind, checked.model_dump(), f"{where}[{i}]", accel_tdp)
+        if model is not None:
+            valid.append(model)
     return valid, errors
+
+
+def _validate_row(kind: Kind, item: Any, where: str) -> tuple[Any, list[FieldError]]:
+    try:
+        return kind.create.model_validate(item), []
+    except ValidationError as exc:
+        return None, [FieldError(f"{where}.{'.'.join(map(str, e['loc']))}", e["msg"]) for e in exc.errors()]
+
+
+def _without_unknown_fields(kind: Kind, item: Any) -> Any:
+    """The row minus unknown fields, if that makes it valid: so physical checks still report their problems."""
+    if not isinstance(item, dict):
+        return None
+    known = {k: v for k, v in item.items() if k in kind.create.model_fields}
+    try:
+        return kind.create.model_validate(known)
+    except ValidationError:
+        return None
 
 
 def _server_checks(kind: Kind, data: dict[str, Any], where: str, accel_tdp: dict[str, float]) -> list[FieldError]:

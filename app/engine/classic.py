@@ -28,13 +28,17 @@ class ClassicEstimate:
     confidence: str
 
 
-def _per_gpu_rate(flops_per_sample: float, bytes_per_sample: float, accel: AcceleratorSpec, precision: Precision) -> tuple[float, str]:
+def _per_gpu_rate(
+    flops_per_sample: float, bytes_per_sample: float, accel: AcceleratorSpec, precision: Precision
+) -> tuple[float, str]:
     compute = accel.peak_flops(precision.name) * CLASSIC_EFFICIENCY / flops_per_sample
     memory = accel.memory_tbyte_s * 1e12 * HBM_EFFICIENCY / max(bytes_per_sample, 1.0)
     return (compute, "compute") if compute <= memory else (memory, "memory bandwidth")
 
 
-def classic_training(model: ClassicModel, accel: AcceleratorSpec, gpu_count: int, precision: Precision) -> ClassicEstimate:
+def classic_training(
+    model: ClassicModel, accel: AcceleratorSpec, gpu_count: int, precision: Precision
+) -> ClassicEstimate:
     """Training samples/s: 3 x forward FLOPs per sample, data parallel (gradient sync hidden)."""
     flops = model.gflops_per_sample * 1e9 * TRAINING_FLOPS_FACTOR
     traffic = model.bytes_per_sample + 3.0 * model.activation_mb_per_sample * 1e6
@@ -42,7 +46,9 @@ def classic_training(model: ClassicModel, accel: AcceleratorSpec, gpu_count: int
     return ClassicEstimate(rate * gpu_count, rate, bound, "low")
 
 
-def classic_inference(model: ClassicModel, accel: AcceleratorSpec, gpu_count: int, precision: Precision) -> ClassicEstimate:
+def classic_inference(
+    model: ClassicModel, accel: AcceleratorSpec, gpu_count: int, precision: Precision
+) -> ClassicEstimate:
     """Inference samples/s: forward FLOPs per sample, or input + activation traffic if that binds."""
     flops = model.gflops_per_sample * 1e9
     traffic = model.bytes_per_sample + model.activation_mb_per_sample * 1e6

@@ -9,7 +9,14 @@ import math
 from dataclasses import dataclass
 
 from app.engine.errors import InfeasibleError
-from app.engine.inference_memory import GIB, MemoryPlan, ServingRuntime, plan_memory, weight_bytes_per_value
+from app.engine.inference_memory import (
+    GIB,
+    MemoryPlan,
+    ServingRuntime,
+    plan_memory,
+    serving_runtime,
+    weight_bytes_per_value,
+)
 from app.engine.inference_timing import CALIBRATION, Hardware, InferenceCalibration, decode_step, prefill_time
 from app.engine.specs import AcceleratorSpec, ServerSpec
 from app.engine.workload import ClassicModel, ModelShape, Precision
@@ -55,13 +62,22 @@ def _layout(target: ServerSpec | AcceleratorSpec, gpu_count: int) -> tuple[Accel
     return accel, tp, gpu_count // tp
 
 
-def _hardware(accel: AcceleratorSpec, tp: int, pp: int, precision: Precision, runtime: ServingRuntime) -> Hardware:
+def kv_read_factor(model: ModelShape, runtime: ServingRuntime) -> float:
+    """KV bytes read per cached byte in decode: 1 + (g - 1)(1 - reuse) for g query heads per KV head."""
+    group = 1 if model.kv_lora_rank else model.attention_heads / max(1, model.kv_heads)
+    return 1.0 + (group - 1.0) * (1.0 - runtime.gqa_kv_reuse)
+
+
+def _hardware(accel: AcceleratorSpec, tp: int, pp: int, precision: Precision, runtime: ServingRuntime,
+              model: ModelShape, attention_dp: bool) -> Hardware:
     link = accel.scaleup_gbyte_s / 2 if accel.scaleup_gbyte_s > 0 else PCIE_GBYTE_S
     return Hardware(
         peak_flops=accel.peak_flops(precision.name), hbm_byte_s=accel.memory_tbyte_s * 1e12,
         link_byte_s=link * 1e9, tp=tp, pp=pp, precision=precision.name,
         weight_bytes=weight_bytes_per_value(precision), efficiency_scale=runtime.efficiency_scale,
-        overhead_scale=runtime.step_overhead_scale,
+        overhead_scale=runtime.step_overhead_scale, hbm_eff_scale=runtime.hbm_eff_scale,
+        moe_eff_scale=runtime.moe_eff_scale, kv_read_factor=kv_read_factor(model, runtime),
+        attention_dp=attention_dp,
     )
 
 
@@ -90,7 +106,7 @@ def _evaluate(model: ModelShape, hw: Hardware, plan: MemoryPlan, conc: int, s_in
     context = s_in + s_out / 2
     step = decode_step(model, conc / hw.pp, context, plan.kv_bytes_per_token, hw, cal)
     tpot = step.total_s * hw.pp
-    chunk = min(conc * s_in, max(s_in, runtime.max_num_tokens))
+    chunk = conc * s_in if runtime.static_batching else min(conc * s_in, max(s_in, runtime.max_num_tokens))
     prefill_work = conc * s_in / chunk * prefill_time(model, chunk, s_in, hw, cal, hw.gpus)
     ttft = prefill_time(model, chunk, s_in, hw, cal, hw.tp)  # latency: all stages in turn, TP GPUs each
     tokens_per_s = conc * s_out / (prefill_work + s_out * tpot)
@@ -135,6 +151,15 @@ def _warnings(model: ModelShape, accel: AcceleratorSpec, precision: Precision, p
     return notes
 
 
+def _runtime_warnings(runtime: ServingRuntime, attention_dp: bool) -> list[str]:
+    notes = []
+    if runtime.name == "vllm":
+        notes.append("vLLM profile fitted on one source (vLLM ROCm 2024 on MI300X); other vLLM builds differ")
+    if attention_dp:
+        notes.append("attention data parallelism: not validated; over-predicts published Qwen3 runs by 25-80%")
+    return notes
+
+
 def _confidence(notes: list[str]) -> str:
     return "high" if not notes else "medium" if len(notes) == 1 else "low"
 
@@ -142,22 +167,26 @@ def _confidence(notes: list[str]) -> str:
 def estimate_inference(
     model: ModelShape, server_or_accel: ServerSpec | AcceleratorSpec, gpu_count: int, precision: Precision,
     input_tokens: int, output_tokens: int, *, concurrency: int | None = None, ttft_ms_max: float | None = None,
-    tpot_ms_max: float | None = None, runtime: ServingRuntime | None = None,
+    tpot_ms_max: float | None = None, runtime: ServingRuntime | str | None = None, attention_dp: bool = False,
     calibration: InferenceCalibration | None = None,
 ) -> InferenceEstimate:
     """Serving estimate of one replica (TP inside the scale-up domain, PP across domains).
 
     concurrency None = the throughput-optimal concurrency that fits memory and meets the latency targets.
+    runtime: a RUNTIME_PRESETS name ("trtllm-1.0" default, "trtllm-0.9", "trtllm-0.6", "trtllm-0.5", "vllm")
+    or a ServingRuntime. attention_dp (MoE only): attention data-parallel, experts expert-parallel on all GPUs.
     Raises InfeasibleError when the weights (plus one sequence of KV cache) do not fit.
     """
     _check_inputs(gpu_count, input_tokens, output_tokens, concurrency)
-    runtime, cal = runtime or ServingRuntime(), calibration or CALIBRATION
+    runtime = runtime if isinstance(runtime, ServingRuntime) else serving_runtime(runtime)
+    cal, attention_dp = calibration or CALIBRATION, attention_dp and model.is_moe
     accel, tp, pp = _layout(server_or_accel, gpu_count)
-    plan = plan_memory(model, precision, accel.memory_gb * 1e9, gpu_count, tp, input_tokens + output_tokens, runtime)
+    plan = plan_memory(model, precision, accel.memory_gb * 1e9, gpu_count, tp, input_tokens + output_tokens, runtime,
+                       attention_dp)
     if plan.kv_limited_concurrency < 1:
         _infeasible(model, precision, accel, gpu_count, plan)
-    hw = _hardware(accel, tp, pp, precision, runtime)
-    notes = _warnings(model, accel, precision, pp)
+    hw = _hardware(accel, tp, pp, precision, runtime, model, attention_dp)
+    notes = _warnings(model, accel, precision, pp) + _runtime_warnings(runtime, attention_dp)
     confidence = _confidence(notes)
 
     def evaluate(c: int) -> _Point:

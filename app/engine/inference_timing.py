@@ -52,8 +52,12 @@ class Hardware:
     pp: int
     precision: str
     weight_bytes: float  # bytes per stored weight
-    efficiency_scale: float = 1.0
+    efficiency_scale: float = 1.0  # the serving runtime's kernel knobs (ServingRuntime)
     overhead_scale: float = 1.0
+    hbm_eff_scale: float = 1.0
+    moe_eff_scale: float = 1.0
+    kv_read_factor: float = 1.0  # KV bytes actually read per cached byte (legacy GQA kernels re-read per head)
+    attention_dp: bool = False  # MoE: attention data-parallel on every GPU, experts expert-parallel
 
     @property
     def gpus(self) -> int:
@@ -97,16 +101,30 @@ def matmul_time(model: ModelShape, tokens: float, gpus: int, hw: Hardware, cal: 
     """Weight GEMMs of one forward over `tokens` tokens spread on `gpus` GPUs [s]."""
     _, _, active_routed = expert_split(model)
     dense_active = model.active - active_routed
-    t = 2.0 * dense_active * tokens / (gpus * hw.peak_flops * gemm_efficiency(tokens, hw, cal))
+    dense_rows = tokens / gpus if hw.attention_dp else tokens  # attention DP: each GPU runs its own tokens
+    t = 2.0 * dense_active * tokens / (gpus * hw.peak_flops * gemm_efficiency(dense_rows, hw, cal))
     if active_routed:
         per_expert_tokens = tokens * model.experts_per_token / model.experts
-        eff = gemm_efficiency(per_expert_tokens, hw, cal) * cal.moe_eff_scale
+        eff = gemm_efficiency(per_expert_tokens, hw, cal) * cal.moe_eff_scale * hw.moe_eff_scale
         t += 2.0 * active_routed * tokens / (gpus * hw.peak_flops * eff)
     return t
 
 
+def alltoall_time(tokens: float, model: ModelShape, layers: float, hw: Hardware, cal: InferenceCalibration) -> float:
+    """Expert-parallel dispatch and combine of bf16 activations per layer (attention DP) [s].
+
+    Each GPU sends its tokens/g tokens to the GPUs of their k experts: min(k, g) (g-1)/g remote copies each.
+    """
+    g = hw.gpus
+    copies = min(model.experts_per_token, g) * (g - 1) / g
+    size = tokens / g * copies * model.hidden_size * 2.0
+    return 2 * layers * (cal.allreduce_latency_s + size / (hw.link_byte_s * cal.link_eff))
+
+
 def allreduce_time(tokens: float, model: ModelShape, layers: float, hw: Hardware, cal: InferenceCalibration) -> float:
-    """Two ring all-reduces of bf16 activations per layer across the TP group [s]."""
+    """Two ring all-reduces of bf16 activations per layer across the TP group [s] (all-to-all under attention DP)."""
+    if hw.attention_dp:
+        return alltoall_time(tokens, model, layers, hw, cal)
     if hw.tp <= 1:
         return 0.0
     size = tokens * model.hidden_size * 2.0
@@ -126,7 +144,7 @@ def prefill_time(model: ModelShape, tokens: float, seq_len: float, hw: Hardware,
     width = attention_head_width(model) * model.attention_heads
     attn_flops = 2.0 * model.layers * tokens * seq_len * width  # causal: half of 4 L s^2 a d per sequence
     compute += attn_flops / (gpus * hw.peak_flops * gemm_efficiency(tokens, hw, cal) * cal.attention_eff_scale)
-    weights = model.params * hw.weight_bytes / gpus / (hw.hbm_byte_s * cal.hbm_eff_weights)
+    weights = model.params * hw.weight_bytes / gpus / (hw.hbm_byte_s * cal.hbm_eff_weights * hw.hbm_eff_scale)
     fixed = overhead_time(model, hw, cal) + cal.prefill_overhead_s * hw.overhead_scale
     return max(compute, weights) + allreduce_time(tokens, model, model.layers, hw, cal) + fixed
 
@@ -145,9 +163,11 @@ def decode_step(model: ModelShape, batch: float, context: float, kv_bytes_per_to
     """One decode step of a pipeline stage for a micro-batch of `batch` sequences at mean `context` [s]."""
     g = hw.gpus
     dense, per_expert, _ = expert_split(model)
-    read = dense + (experts_touched(model, batch) * per_expert if per_expert else 0.0)
-    mem = read * hw.weight_bytes / g / (hw.hbm_byte_s * cal.hbm_eff_weights)
-    mem += batch * context * kv_bytes_per_token / g / (hw.hbm_byte_s * cal.hbm_eff_kv)
+    experts = experts_touched(model, batch) * per_expert if per_expert else 0.0
+    read = dense * g + experts if hw.attention_dp else dense + experts  # attention DP: dense weights on every GPU
+    hbm = hw.hbm_byte_s * hw.hbm_eff_scale
+    mem = read * hw.weight_bytes / g / (hbm * cal.hbm_eff_weights)
+    mem += batch * context * kv_bytes_per_token * hw.kv_read_factor / g / (hbm * cal.hbm_eff_kv)
     compute = matmul_time(model, batch, g, hw, cal)  # decode attention is a KV read, counted in `mem`
     comm = allreduce_time(batch, model, model.layers / hw.pp, hw, cal)
     over = overhead_time(model, hw, cal) / hw.pp

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.engine.collectives import NETWORK_EFFICIENCY, NVLINK_EFFICIENCY
+from app.engine.efficiency import generation
 from app.engine.specs import AcceleratorSpec, ServerSpec
 
 SHARDINGS = ("megatron", "zero1", "zero2", "zero3", "fsdp")
@@ -42,8 +43,17 @@ class Strategy:
         return self.tp * self.pp * self.cp
 
     def as_dict(self) -> dict[str, int | str | None]:
-        return {"tp": self.tp, "pp": self.pp, "dp": self.dp, "cp": self.cp, "ep": self.ep, "vp": self.vp,
-                "sharding": self.sharding, "recompute": self.recompute, "micro_batch": self.micro_batch}
+        return {
+            "tp": self.tp,
+            "pp": self.pp,
+            "dp": self.dp,
+            "cp": self.cp,
+            "ep": self.ep,
+            "vp": self.vp,
+            "sharding": self.sharding,
+            "recompute": self.recompute,
+            "micro_batch": self.micro_batch,
+        }
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,7 @@ class Cluster:
     scaleup_byte_s: float  # achievable per-GPU one-direction scale-up bandwidth
     scaleout_byte_s: float  # achievable per-GPU scale-out bandwidth
     hbm_usable_bytes: float  # memory available to the model per GPU
+    generation: str = "other"  # architecture generation (efficiency.generation), resolved once
 
     def link_byte_s(self, group_span_gpus: int) -> float:
         """Bandwidth for a group spanning that many consecutive GPUs [bytes/s]."""
@@ -72,8 +83,11 @@ class Cluster:
 
 
 def default_domain_gpus(accel: AcceleratorSpec) -> int:
-    """Scale-up domain when no server is given: 8 for SXM/OAM, 2 for NVL bridge, 1 for plain PCIe."""
+    """Scale-up domain when no server is given: 8 for SXM/OAM, 2 for NVL bridge, 1 for plain PCIe;
+    72 for Grace-Blackwell superchips, which ship as GB200/GB300 NVL72 racks (NVIDIA GB200 NVL72 datasheet)."""
     form = accel.form_factor.lower()
+    if form == "superchip" or accel.slug.startswith(("gb200", "gb300")):
+        return 72
     if form in ("sxm", "oam", "superchip", "apu") or "sxm" in accel.slug:
         return 8
     return 2 if accel.scaleup_gbyte_s > 0 else 1
@@ -91,4 +105,5 @@ def make_cluster(hardware: ServerSpec | AcceleratorSpec, gpu_count: int) -> Clus
     scaleout = max(nic_gbit, 25.0) / 8.0 * 1e9 * NETWORK_EFFICIENCY
     scaleup = accel.scaleup_gbyte_s / 2.0 * 1e9 * NVLINK_EFFICIENCY if domain > 1 else scaleout
     usable = accel.memory_gb * 1e9 * USABLE_HBM_FRACTION - RUNTIME_RESERVE_GIB * GIB
-    return Cluster(accel, min(domain, max(1, gpu_count)), max(scaleup, scaleout), scaleout, usable)
+    gen = generation(accel)
+    return Cluster(accel, min(domain, max(1, gpu_count)), max(scaleup, scaleout), scaleout, usable, gen)

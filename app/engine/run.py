@@ -2,8 +2,9 @@
 
 wall clock = tokens / (tokens_per_s x goodput x (1 - other run overhead)). 'Other' covers what real
 runs add beyond failures (evaluation, data-pipeline and straggler stalls, loss-spike rollbacks,
-batch-size ramp and long-context phases); its expected value was set from the model-card cases
-marked "fit" in tests/fidelity/training_cases.json.
+batch-size ramp and long-context phases). Its values are judgment, not a fit: the model-card cases
+marked "fit" in tests/fidelity/training_cases.json err in both directions (GPU counts are unpublished),
+so no single overhead improves them.
 """
 
 from __future__ import annotations
@@ -47,11 +48,15 @@ def estimate_run(est: TrainingEstimate, model: ModelShape, tokens: float) -> Run
     wall = {k: _hours(tokens, est.tokens_per_s * speed[k], rels[k], RUN_OVERHEAD[k]) for k in rels}
     exp = rels["expected"]
     return RunEstimate(
-        tokens=tokens, wall_clock_hours=wall, gpu_hours={k: v * est.gpu_count for k, v in wall.items()},
+        tokens=tokens,
+        wall_clock_hours=wall,
+        gpu_hours={k: v * est.gpu_count for k, v in wall.items()},
         goodput=exp.goodput * (1.0 - RUN_OVERHEAD["expected"]),
         goodput_range={k: r.goodput * (1.0 - RUN_OVERHEAD[k]) for k, r in rels.items()},
-        steady_state_hours=tokens / est.tokens_per_s / 3600.0, mtbf_hours=exp.mtbf_hours,
-        expected_interruptions=wall["expected"] / exp.mtbf_hours, checkpoint_s=exp.checkpoint_s,
+        steady_state_hours=tokens / est.tokens_per_s / 3600.0,
+        mtbf_hours=exp.mtbf_hours,
+        expected_interruptions=wall["expected"] / exp.mtbf_hours,
+        checkpoint_s=exp.checkpoint_s,
         checkpoint_interval_s=exp.checkpoint_interval_s,
     )
 

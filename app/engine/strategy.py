@@ -63,8 +63,7 @@ def _vp_options(model: ModelShape, pp: int) -> list[int]:
     if pp <= 1:
         return [1]
     per_stage = ceil(model.layers / pp)
-    best = max((v for v in range(1, 9) if per_stage % v == 0), default=1)
-    return sorted({1, best})
+    return [max((v for v in range(1, 9) if per_stage % v == 0), default=1)]  # deepest interleaving <= 8
 
 
 def layouts(model: ModelShape, cluster: Cluster, gpus: int, seq_len: int, fixed: Strategy | None) -> list[Strategy]:
@@ -92,10 +91,14 @@ def validate_request(model: ModelShape, gpu_count: int, seq_len: int, precision:
         (seq_len >= 1, "seq_len must be >= 1"),
         (0 < model.params <= MAX_PARAMS, "model.params must be in (0, 1e15]"),
         (model.layers >= 1 and model.hidden_size >= 1, "model.layers and model.hidden_size must be >= 1"),
-        (model.attention_heads >= 1 and model.hidden_size % model.attention_heads == 0,
-         "model.attention_heads must divide model.hidden_size"),
-        (model.kv_heads >= 1 and model.attention_heads % model.kv_heads == 0,
-         "model.kv_heads must divide model.attention_heads"),
+        (
+            model.attention_heads >= 1 and model.hidden_size % model.attention_heads == 0,
+            "model.attention_heads must divide model.hidden_size",
+        ),
+        (
+            model.kv_heads >= 1 and model.attention_heads % model.kv_heads == 0,
+            "model.kv_heads must divide model.attention_heads",
+        ),
         (precision.name in ("bf16", "fp16", "fp8", "fp4"), "precision must be bf16, fp16, fp8 or fp4"),
     ]
     for ok, message in checks:
@@ -113,55 +116,103 @@ def check_model_fits(model: ModelShape, cluster: Cluster, gpu_count: int) -> Non
         raise InfeasibleError(reason, [f"{gpu_count} GPUs x {usable / GIB:.1f} GiB usable each"])
     states_gpus = ceil(model.params * 16.0 / usable)
     if states_gpus > gpu_count:
-        reason = (f"{model.params / 1e9:.0f}B needs at least {states_gpus} {name} for weights, gradients and "
-                  "Adam states (16 bytes/param, fully sharded)")
+        reason = (
+            f"{model.params / 1e9:.0f}B needs at least {states_gpus} {name} for weights, gradients and "
+            "Adam states (16 bytes/param, fully sharded)"
+        )
         raise InfeasibleError(reason, [f"{gpu_count} GPUs x {usable / GIB:.1f} GiB usable each"])
 
 
 def batch_sequences(global_batch_tokens: int | None, gpu_count: int, seq_len: int) -> tuple[int, bool]:
-    """(global batch in sequences, whether it was given)."""
+    """(global batch in sequences, whether it was given). The default also caps data parallelism."""
     if global_batch_tokens:
         return max(1, round(global_batch_tokens / seq_len)), True
     return max(1, round(max(DEFAULT_BATCH_TOKENS, gpu_count * seq_len / 8) / seq_len)), False
 
 
+def _options(layout: Strategy, software: SoftwareStack) -> tuple[list[int], list[str], list[str]]:
+    """Micro-batches, shardings and recompute policies to try (given values win over the search).
+
+    FSDP / ZeRO-3 is searched only without pipeline parallelism (Megatron-LM pairs PP with its distributed
+    optimizer; PyTorch FSDP recipes use pure data parallelism)."""
+    mbs = layout.micro_batch or software.micro_batch_size
+    sharding = layout.sharding or software.sharding
+    recompute = layout.recompute or software.recompute
+    searched_shardings = ["megatron", "zero3"] if layout.pp == 1 else ["megatron"]
+    return (
+        [mbs] if mbs else list(MICRO_BATCHES),
+        [sharding] if sharding else searched_shardings,
+        [recompute] if recompute else list(RECOMPUTES),
+    )
+
+
 def _choose(
-    model: ModelShape, cluster: Cluster, precision: Precision, seq_len: int, layout: Strategy,
-    batch: tuple[int, bool], software: SoftwareStack, params: eff.EfficiencyParams, reasons: dict[str, int],
+    model: ModelShape,
+    cluster: Cluster,
+    precision: Precision,
+    seq_len: int,
+    layout: Strategy,
+    batch: tuple[int, bool],
+    software: SoftwareStack,
+    params: eff.EfficiencyParams,
+    reasons: dict[str, int],
 ) -> TrainingEstimate | None:
     """Best micro-batch / sharding / recompute for one layout, or None (reasons counted)."""
     best: TrainingEstimate | None = None
-    mbs_opts = [layout.micro_batch or software.micro_batch_size] if (layout.micro_batch or software.micro_batch_size) else MICRO_BATCHES
-    shardings = [layout.sharding or software.sharding] if (layout.sharding or software.sharding) else ["megatron", "zero3"]
-    recomputes = [layout.recompute or software.recompute] if (layout.recompute or software.recompute) else RECOMPUTES
+    mbs_opts, shardings, recomputes = _options(layout, software)
     for mbs in mbs_opts:
-        per_step = layout.dp * int(mbs)
-        if batch[1] and per_step > batch[0]:
+        per_step = layout.dp * mbs
+        if per_step > batch[0]:
             reasons[f"global batch of {batch[0]} sequences cannot feed dp={layout.dp} x micro-batch {mbs}"] = 1
             continue
-        m = max(1, batch[0] // per_step if batch[1] else round(batch[0] / per_step))
+        m = batch[0] // per_step
+        fitted = False
         for sharding in shardings:
-            est = _first_fit(model, cluster, precision, seq_len, replace(layout, micro_batch=int(mbs), sharding=sharding),
-                             m, recomputes, software, params, reasons)
+            est = _first_fit(
+                model,
+                cluster,
+                precision,
+                seq_len,
+                replace(layout, micro_batch=mbs, sharding=sharding),
+                m,
+                recomputes,
+                software,
+                params,
+                reasons,
+            )
+            fitted = fitted or est is not None
             if est is not None and (best is None or est.tokens_per_s > best.tokens_per_s):
                 best = est
             if est is not None and est.strategy.recompute == "none":
                 break  # fits without recompute: heavier sharding only adds traffic
+        if not fitted or (best is not None and best.strategy.micro_batch != mbs):
+            break  # larger micro-batches cannot fit, or stopped paying off
     return best
 
 
 def _first_fit(
-    model: ModelShape, cluster: Cluster, precision: Precision, seq_len: int, s: Strategy, m: int,
-    recomputes: list[str] | tuple[str, ...], software: SoftwareStack, params: eff.EfficiencyParams,
+    model: ModelShape,
+    cluster: Cluster,
+    precision: Precision,
+    seq_len: int,
+    s: Strategy,
+    m: int,
+    recomputes: list[str],
+    software: SoftwareStack,
+    params: eff.EfficiencyParams,
     reasons: dict[str, int],
 ) -> TrainingEstimate | None:
+    """Evaluate the first recompute policy (cheapest first) whose memory fits."""
+    last_total = -1.0
     for rc in recomputes:
         cand = replace(s, recompute=rc)
         mem = step_memory(make_ctx(model, cluster, precision, seq_len, cand, software, params), m)
         if mem.fits:
-            return evaluate_strategy(model, cluster, precision, seq_len, cand, m, software, params)
-        key = f"tp={s.tp} pp={s.pp} cp={s.cp} ep={s.ep} dp={s.dp} {s.sharding} {rc}"
-        reasons[f"out of memory: {mem.total_gib:.0f} GiB > {mem.capacity_gib:.0f} GiB ({key})"] = 1
+            return evaluate_strategy(model, cluster, precision, seq_len, cand, m, software, params, mem)
+        if mem.total_gib != last_total:
+            key = f"tp={s.tp} pp={s.pp} cp={s.cp} ep={s.ep} dp={s.dp} {s.sharding} {rc}"
+            reasons[f"out of memory: {mem.total_gib:.0f} GiB > {mem.capacity_gib:.0f} GiB ({key})"] = 1
+        last_total = mem.total_gib
     return None
 
 
@@ -175,17 +226,26 @@ def check_layout(model: ModelShape, gpu_count: int, s: Strategy) -> None:
     if gpu_count % (s.tp * s.pp * s.cp) or (s.dp and product != gpu_count):
         raise InfeasibleError(
             f"gpu_count {gpu_count} is not tp x pp x cp x dp = {s.tp} x {s.pp} x {s.cp} x {s.dp or '?'}",
-            ["gpu_count must equal tp*pp*cp*dp"])
+            ["gpu_count must equal tp*pp*cp*dp"],
+        )
     if model.attention_heads % s.tp or s.pp > model.layers:
-        raise InfeasibleError("tp must divide attention_heads and pp must not exceed layers",
-                              [f"heads={model.attention_heads} tp={s.tp} layers={model.layers} pp={s.pp}"])
+        raise InfeasibleError(
+            "tp must divide attention_heads and pp must not exceed layers",
+            [f"heads={model.attention_heads} tp={s.tp} layers={model.layers} pp={s.pp}"],
+        )
     if s.ep > 1 and (not model.is_moe or model.experts % s.ep):
         raise InfeasibleError("ep must divide the number of experts (MoE models only)", [f"ep={s.ep}"])
 
 
 def search_strategy(
-    model: ModelShape, cluster: Cluster, gpu_count: int, precision: Precision, seq_len: int,
-    batch: tuple[int, bool], software: SoftwareStack, fixed: Strategy | None = None,
+    model: ModelShape,
+    cluster: Cluster,
+    gpu_count: int,
+    precision: Precision,
+    seq_len: int,
+    batch: tuple[int, bool],
+    software: SoftwareStack,
+    fixed: Strategy | None = None,
     params: eff.EfficiencyParams = eff.DEFAULT_PARAMS,
 ) -> TrainingEstimate:
     """Fastest strategy that fits memory (a fixed layout only searches its unset fields)."""
@@ -197,15 +257,23 @@ def search_strategy(
             best = est
     if best is None:
         details = sorted(reasons)[:8]
-        raise InfeasibleError(f"no parallel strategy for {model.name} fits {gpu_count} x {cluster.accelerator.name}",
-                              details)
+        raise InfeasibleError(
+            f"no parallel strategy for {model.name} fits {gpu_count} x {cluster.accelerator.name}", details
+        )
     return best
 
 
 def estimate_training(
-    model: ModelShape, server_or_accel: ServerSpec | AcceleratorSpec, gpu_count: int, precision: Precision,
-    seq_len: int, *, global_batch_tokens: int | None = None, strategy: Strategy | None = None,
-    software: SoftwareStack | None = None, tokens: float | None = None,
+    model: ModelShape,
+    server_or_accel: ServerSpec | AcceleratorSpec,
+    gpu_count: int,
+    precision: Precision,
+    seq_len: int,
+    *,
+    global_batch_tokens: int | None = None,
+    strategy: Strategy | None = None,
+    software: SoftwareStack | None = None,
+    tokens: float | None = None,
     params: eff.EfficiencyParams = eff.DEFAULT_PARAMS,
 ) -> TrainingEstimate:
     """Steady-state training estimate; strategy None = search. With `tokens`, `run` holds the whole run."""

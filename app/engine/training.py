@@ -83,8 +83,12 @@ class _Ctx:
         return self.cluster.accelerator.peak_flops(self.precision.name)
 
     @property
+    def hbm(self) -> float:
+        return self.cluster.accelerator.memory_tbyte_s * 1e12
+
+    @property
     def fraction(self) -> float:
-        return self.p.peak_fraction(eff.generation(self.cluster.accelerator), self.precision.name)
+        return self.p.peak_fraction(self.cluster.generation, self.precision.name)
 
 
 def _linear_compute_s(c: _Ctx) -> float:
@@ -109,7 +113,10 @@ def _attention_s(c: _Ctx) -> float:
     flops = executed_attention_flops_per_token(c.model, c.seq_len, c.software.attention) * c.tokens / c.s.tp
     flops *= c.stage_share * extra
     factor = c.p.attention_factor if c.software.attention == "flash" else c.p.unfused_attention_factor
-    return eff.gemm_time_s(flops, c.peak, c.fraction * factor, c.seq_len / c.s.cp, c.p)
+    # Attention runs in BF16 even in FP8 recipes (Transformer Engine default: FP8 GEMMs, BF16 attention).
+    peak = c.cluster.accelerator.peak_flops("bf16")
+    fraction = c.p.peak_fraction(c.cluster.generation, "bf16")
+    return eff.gemm_time_s(flops, peak, fraction * factor, c.seq_len / c.s.cp, c.p)
 
 
 def _memory_bound_s(c: _Ctx) -> float:
@@ -117,8 +124,7 @@ def _memory_bound_s(c: _Ctx) -> float:
     layers = c.model.layers * c.stage_share * (4.0 / 3.0 if c.recompute == "full" else 1.0)
     fp8 = 1.25 if c.precision.name in ("fp8", "fp4") else 1.0  # casts and amax traffic (assumption)
     traffic = c.p.elementwise_bytes_per_h * c.tokens * c.model.hidden_size / c.s.tp * layers * fp8
-    hbm = c.cluster.accelerator.memory_tbyte_s * 1e12
-    return eff.memory_time_s(traffic, hbm, c.p) + layers * c.p.layer_overhead_s
+    return eff.memory_time_s(traffic, c.hbm, c.p) + layers * c.p.layer_overhead_s
 
 
 def _moe_overhead_s(c: _Ctx) -> float:
@@ -130,10 +136,9 @@ def _moe_overhead_s(c: _Ctx) -> float:
     layers = m.layers * c.stage_share * (4.0 / 3.0 if c.recompute == "full" else 1.0)
     routed = c.tokens / s.tp * m.experts_per_token
     traffic = c.p.moe_bytes_per_h * routed * m.hidden_size
-    hbm = c.cluster.accelerator.memory_tbyte_s * 1e12
     local_experts = m.experts / s.ep
     fixed = c.p.moe_layer_overhead_s + local_experts * c.p.expert_overhead_s
-    return layers * (eff.memory_time_s(traffic, hbm, c.p) + fixed)
+    return layers * (eff.memory_time_s(traffic, c.hbm, c.p) + fixed)
 
 
 def _tp_exposed_s(c: _Ctx) -> float:
@@ -191,7 +196,9 @@ def _dp_exposed_s(c: _Ctx, microbatches: int, t_microbatch: float) -> float:
     local = max(1, cl.domain_gpus // s.tp)
     expert_local = max(1, cl.domain_gpus // (s.tp * s.ep))
     t = coll.hierarchical_all_reduce_s(dense * 2.0, ranks, local, cl.scaleup_byte_s, cl.scaleout_byte_s)
-    t += coll.hierarchical_all_reduce_s(experts * 2.0, expert_ranks, expert_local, cl.scaleup_byte_s, cl.scaleout_byte_s)
+    t += coll.hierarchical_all_reduce_s(
+        experts * 2.0, expert_ranks, expert_local, cl.scaleup_byte_s, cl.scaleout_byte_s
+    )
     window = t_microbatch
     if s.sharding in ("zero3", "fsdp"):
         t += microbatches * t  # two all-gathers (= one all-reduce) of weights per microbatch
@@ -203,8 +210,7 @@ def _optimizer_s(c: _Ctx) -> float:
     """Adam update, memory bound, on this GPU's optimizer shard [s]."""
     dense, experts = params_per_gpu(c.model, c.s)
     shard = dense / (c.s.dp * c.s.cp) + experts / max(1, c.s.dp * c.s.cp // c.s.ep)
-    hbm = c.cluster.accelerator.memory_tbyte_s * 1e12
-    return eff.memory_time_s(shard * OPTIMIZER_BYTES_PER_PARAM, hbm, c.p)
+    return eff.memory_time_s(shard * OPTIMIZER_BYTES_PER_PARAM, c.hbm, c.p)
 
 
 def microbatch_times(c: _Ctx) -> tuple[float, float]:
@@ -216,8 +222,13 @@ def microbatch_times(c: _Ctx) -> tuple[float, float]:
 
 
 def make_ctx(
-    model: ModelShape, cluster: Cluster, precision: Precision, seq_len: int, s: Strategy,
-    software: SoftwareStack, params: eff.EfficiencyParams,
+    model: ModelShape,
+    cluster: Cluster,
+    precision: Precision,
+    seq_len: int,
+    s: Strategy,
+    software: SoftwareStack,
+    params: eff.EfficiencyParams,
 ) -> _Ctx:
     tokens = (s.micro_batch or 1) * seq_len / s.cp
     share = -(-model.layers // s.pp) / model.layers
@@ -244,7 +255,7 @@ def step_breakdown(c: _Ctx, microbatches: int) -> TimeBreakdown:
 
 def confidence_and_warnings(c: _Ctx, gpu_count: int) -> tuple[str, list[str]]:
     """How far this case is from the calibrated ground (Ampere/Hopper/Blackwell, dense, <= 16k GPUs)."""
-    gen = eff.generation(c.cluster.accelerator)
+    gen = c.cluster.generation
     warnings: list[str] = []
     score = 0
     if gen not in ("ampere", "hopper", "blackwell"):
@@ -265,8 +276,15 @@ def confidence_and_warnings(c: _Ctx, gpu_count: int) -> tuple[str, list[str]]:
 
 
 def evaluate_strategy(
-    model: ModelShape, cluster: Cluster, precision: Precision, seq_len: int, s: Strategy,
-    microbatches: int, software: SoftwareStack, params: eff.EfficiencyParams = eff.DEFAULT_PARAMS,
+    model: ModelShape,
+    cluster: Cluster,
+    precision: Precision,
+    seq_len: int,
+    s: Strategy,
+    microbatches: int,
+    software: SoftwareStack,
+    params: eff.EfficiencyParams = eff.DEFAULT_PARAMS,
+    memory: MemoryBreakdown | None = None,
 ) -> TrainingEstimate:
     """Throughput of one fully specified strategy (dp, recompute, sharding, micro_batch all set)."""
     c = make_ctx(model, cluster, precision, seq_len, s, software, params)
@@ -279,8 +297,18 @@ def evaluate_strategy(
     hw_tflops = per_gpu * hardware_flops_per_token(model, seq_len, c.recompute) / 1e12
     confidence, warnings = confidence_and_warnings(c, gpus)
     return TrainingEstimate(
-        tokens_per_s=per_gpu * gpus, tokens_per_s_per_gpu=per_gpu, model_tflops_per_gpu=model_tflops,
-        hardware_tflops_per_gpu=hw_tflops, mfu=model_tflops * 1e12 / c.peak, step_time_s=step,
-        global_batch_tokens=batch_tokens, microbatches=microbatches, gpu_count=gpus, strategy=s,
-        memory=step_memory(c, microbatches), time_breakdown=tb, confidence=confidence, warnings=tuple(warnings),
+        tokens_per_s=per_gpu * gpus,
+        tokens_per_s_per_gpu=per_gpu,
+        model_tflops_per_gpu=model_tflops,
+        hardware_tflops_per_gpu=hw_tflops,
+        mfu=model_tflops * 1e12 / c.peak,
+        step_time_s=step,
+        global_batch_tokens=batch_tokens,
+        microbatches=microbatches,
+        gpu_count=gpus,
+        strategy=s,
+        memory=memory or step_memory(c, microbatches),
+        time_breakdown=tb,
+        confidence=confidence,
+        warnings=tuple(warnings),
     )

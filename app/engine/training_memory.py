@@ -122,12 +122,20 @@ def activation_stage_bytes(
     per_layer = activation_bytes_per_layer(
         seq_len // s.cp, s.micro_batch or 1, model.hidden_size, model.attention_heads, s.tp, recompute, attention
     )
-    return per_layer * moe_activation_scale(model) * layers_stage * in_flight_microbatches(s.pp, s.vp or 1, microbatches)
+    return (
+        per_layer * moe_activation_scale(model) * layers_stage * in_flight_microbatches(s.pp, s.vp or 1, microbatches)
+    )
 
 
 def memory_breakdown(
-    model: ModelShape, s: Strategy, seq_len: int, microbatches: int, fp8: bool, attention: str,
-    usable_bytes: float, reserve_bytes: float,
+    model: ModelShape,
+    s: Strategy,
+    seq_len: int,
+    microbatches: int,
+    fp8: bool,
+    attention: str,
+    usable_bytes: float,
+    reserve_bytes: float,
 ) -> MemoryBreakdown:
     """Per-GPU memory of the first stage, with the strategy's sharding and recompute policy."""
     sharding = s.sharding or "megatron"
@@ -136,4 +144,6 @@ def memory_breakdown(
     ew, eg, eo = model_state_bytes(experts, max(1, s.dp * s.cp // s.ep), sharding, fp8)
     w, g, o = dw + ew, dg + eg, do + eo
     act = activation_stage_bytes(model, s, seq_len, microbatches, s.recompute or "none", attention)
-    return MemoryBreakdown(w / GIB, g / GIB, o / GIB, act / GIB, reserve_bytes / GIB, (usable_bytes + reserve_bytes) / GIB)
+    return MemoryBreakdown(
+        w / GIB, g / GIB, o / GIB, act / GIB, reserve_bytes / GIB, (usable_bytes + reserve_bytes) / GIB
+    )

@@ -10,6 +10,7 @@ Precision = Literal["bf16", "fp16", "fp8", "fp4"]
 PresetSlug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$",
                                   description="Preset slug from GET /api/v1/models")]
 HwSlug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+ServingRuntimeName = Literal["trtllm-1.0", "trtllm-0.9", "trtllm-0.6", "trtllm-0.5", "vllm"]
 Degree = Annotated[int, Field(ge=1, le=65_536)]
 
 
@@ -103,6 +104,9 @@ class InferenceRequest(HardwareChoice):
     concurrency: Annotated[int | None, Field(ge=1, le=1_000_000, description="Omit = throughput-optimal")] = None
     ttft_ms_max: Annotated[float | None, Field(gt=0, le=3_600_000)] = None
     tpot_ms_max: Annotated[float | None, Field(gt=0, le=3_600_000)] = None
+    runtime: ServingRuntimeName = Field("trtllm-1.0", description=(
+        "Serving software the figures assume: TensorRT-LLM 1.0 in-flight batching (default), older TensorRT-LLM "
+        "releases with static batching (0.9, 0.6, 0.5), or vLLM"))
 
 
 class MemoryOut(BaseModel):
@@ -121,12 +125,6 @@ class TimeOut(BaseModel):
     other_s: float = Field(description="Optimizer update and fixed per-step overheads [s]")
 
 
-class RangeOut(BaseModel):
-    low: float
-    expected: float
-    high: float
-
-
 class TrainingResponse(BaseModel):
     tokens_per_s: float = Field(description="Steady-state training tokens per second, whole job")
     tokens_per_s_per_gpu: float = Field(description="tokens_per_s / gpu_count")
@@ -141,8 +139,13 @@ class TrainingResponse(BaseModel):
     memory_per_gpu_gib: float = Field(description="Total memory per GPU [GiB] (see memory_breakdown)")
     memory_breakdown: MemoryOut
     time_breakdown: TimeOut
-    wall_clock_hours: RangeOut | None = Field(None, description="Whole run incl. failures/restarts (tokens given)")
-    gpu_hours: RangeOut | None = Field(None, description="wall_clock_hours x gpu_count (tokens given)")
+    wall_clock_hours: float | None = Field(None, description="Expected duration of the whole run incl. failures, "
+                                                             "restarts and checkpoints [h] (when tokens is given)")
+    wall_clock_hours_low: float | None = Field(None, description="Optimistic end of the range [h]")
+    wall_clock_hours_high: float | None = Field(None, description="Pessimistic end of the range [h]")
+    gpu_hours: float | None = Field(None, description="Expected wall_clock_hours x gpu_count [GPU-h]")
+    gpu_hours_low: float | None = Field(None, description="Optimistic end of the range [GPU-h]")
+    gpu_hours_high: float | None = Field(None, description="Pessimistic end of the range [GPU-h]")
     goodput: float | None = Field(None, description="Share of wall-clock time that advances training")
     expected_interruptions: float | None = Field(None, description="Expected failures over the run")
     checkpoint_interval_s: float | None = Field(None, description="Young/Daly optimal checkpoint interval [s]")

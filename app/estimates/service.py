@@ -17,6 +17,7 @@ from app.catalog.engine_specs import accelerator_spec, server_spec
 from app.catalog.kinds import KINDS
 from app.catalog.models import Accelerator, Server
 from app.engine.inference import estimate_inference
+from app.engine.inference_memory import serving_runtime
 from app.engine.specs import AcceleratorSpec, ServerSpec
 from app.engine.workload import ClassicModel, ModelShape, Precision
 from app.errors import AppError, FieldError, InfeasibleProblem, NotFoundError, ValidationProblem
@@ -138,8 +139,9 @@ def training_dict(est: engine.TrainingEstimate) -> dict[str, Any]:
         "engine_version": engine.VERSION,
     }
     if est.run is not None:
-        out.update(wall_clock_hours=est.run.wall_clock_hours, gpu_hours=est.run.gpu_hours, goodput=est.run.goodput,
-                   expected_interruptions=est.run.expected_interruptions,
+        for name, values in (("wall_clock_hours", est.run.wall_clock_hours), ("gpu_hours", est.run.gpu_hours)):
+            out.update({name: values["expected"], f"{name}_low": values["low"], f"{name}_high": values["high"]})
+        out.update(goodput=est.run.goodput, expected_interruptions=est.run.expected_interruptions,
                    checkpoint_interval_s=est.run.checkpoint_interval_s)
     return out
 
@@ -150,7 +152,8 @@ def inference_estimate(*, session: Session, request: InferenceRequest) -> dict[s
     try:
         est = estimate_inference(model, hardware, request.gpu_count, Precision(request.precision),
                                  request.input_tokens, request.output_tokens, concurrency=request.concurrency,
-                                 ttft_ms_max=request.ttft_ms_max, tpot_ms_max=request.tpot_ms_max)
+                                 ttft_ms_max=request.ttft_ms_max, tpot_ms_max=request.tpot_ms_max,
+                                 runtime=serving_runtime(request.runtime))
     except engine.InfeasibleError as exc:
         raise infeasible(exc) from exc
     out = dataclasses.asdict(est)

@@ -42,9 +42,12 @@ def is_valid(request: Request, submitted: str | None) -> bool:
 
 
 async def csrf_form(request: Request) -> dict[str, str]:
-    """Dependency for POST pages: the submitted form (last value per field) after the CSRF check."""
+    """Dependency for POST pages: the submitted form after the CSRF check (repeated fields joined by ',')."""
     form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
-    values = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+    values: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            values[key] = f"{values[key]},{value}" if key in values else value
     if not is_valid(request, values.pop(FIELD, None)):
         raise Forbidden("the form's security token is missing or expired; reload the page and submit it again")
     return values

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -61,9 +62,9 @@ def fmt_num(value: Any, digits: int = 3) -> str:
         return str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return "—"
-    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 1:
+    if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 1):
         return f"{int(value):,}"
-    magnitude = int(math.floor(math.log10(abs(value)))) if value else 0
+    magnitude = math.floor(math.log10(abs(value))) if value else 0
     decimals = max(0, digits - 1 - magnitude)
     return f"{value:,.{min(decimals, 4)}f}"
 
@@ -75,7 +76,7 @@ def fmt_usd(value: Any) -> str:
     for scale, suffix in ((1e9, " B"), (1e6, " M"), (1e3, " k")):
         if abs(value) >= scale:
             return f"${value / scale:,.2f}{suffix}"
-    return f"${value:,.0f}"
+    return f"${value:,.2f}" if abs(value) < 100 else f"${value:,.0f}"
 
 
 def fmt_pct(value: Any, digits: int = 1) -> str:
@@ -93,8 +94,21 @@ def fmt_hours(value: Any) -> str:
     return f"{value / 24:.1f} days"
 
 
+def with_query(request: Request, **changes: Any) -> str:
+    """The current URL with some query parameters replaced (None removes one): sort links, pagination."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    query = urlencode(params)
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
 templates.env.filters.update(num=fmt_num, usd=fmt_usd, pct=fmt_pct, hours=fmt_hours, label=field_label,
                              unit=field_unit)
+templates.env.globals.update(with_query=with_query)
 
 
 def is_htmx(request: Request) -> bool:

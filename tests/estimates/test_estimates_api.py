@@ -52,7 +52,8 @@ def test_unknown_hardware_404_names_list_endpoint(client):
 def test_training_with_tokens_has_run_figures(client):
     body = client.post("/api/v1/estimates/training", json={**TRAIN, "tokens": 15e12}).json()
     assert TRAIN_FIELDS <= set(body)
-    assert body["gpu_hours"]["low"] < body["gpu_hours"]["expected"] < body["gpu_hours"]["high"]
+    assert body["gpu_hours_low"] < body["gpu_hours"] < body["gpu_hours_high"]
+    assert body["gpu_hours"] == pytest.approx(body["wall_clock_hours"] * 64)
     assert 0 < body["goodput"] < 1
     assert body["tokens_per_s"] == pytest.approx(body["tokens_per_s_per_gpu"] * 64)
     assert _all_finite(body)
@@ -106,3 +107,11 @@ def test_model_too_big_is_422_with_reason(client):
 def test_classic_preset_points_to_plans(client):
     resp = client.post("/api/v1/estimates/training", json={**TRAIN, "model": "resnet-50"})
     assert resp.status_code == 422 and "plan" in resp.json()["detail"]
+
+
+def test_runtime_is_an_input(client):
+    new = client.post("/api/v1/estimates/inference", json={**INFER, "runtime": "trtllm-1.0"}).json()
+    old = client.post("/api/v1/estimates/inference", json={**INFER, "runtime": "trtllm-0.6"}).json()
+    assert old["output_tokens_per_s"] < new["output_tokens_per_s"]
+    bad = client.post("/api/v1/estimates/inference", json={**INFER, "runtime": "magic"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "runtime"

@@ -28,9 +28,15 @@ def test_case_within_tolerance(case):
 def test_holdout_aggregates():
     stats = summary(report())
     n, med, p90 = stats[("holdout", "output_tokens_per_s")]
-    assert n >= 40 and med <= 10.0 and p90 <= 30.0
+    assert n >= 40 and med <= 10.0 and p90 <= 25.0  # issue 3 targets
     n, med, p90 = stats[("holdout", "ttft_ms")]
-    assert n >= 8 and med <= 10.0 and p90 <= 25.0
+    assert n >= 8 and med <= 10.0 and p90 <= 25.0  # target p90 is 20%: not met (22.2%), see the fidelity note
+
+
+def test_every_case_names_its_serving_runtime():
+    from app.engine.inference_memory import RUNTIME_PRESETS
+
+    assert all(c["request"]["runtime"] in RUNTIME_PRESETS for c in CASES)
 
 
 def test_fit_and_holdout_are_disjoint_and_both_varied():
