@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -47,15 +48,28 @@ def _read(factory: sessionmaker[Session], slug: str) -> tuple[float, str, int]:
         return row.list_price_usd, service.etag(row), row.version  # type: ignore[attr-defined]
 
 
+def _in_request_transaction(factory: sessionmaker[Session], work: Callable[[Session], object]) -> None:
+    """What the request's session dependency does: commit on success, roll back on any error."""
+    session = factory()
+    try:
+        work(session)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 def _writer(factory: sessionmaker[Session], slug: str, barrier: threading.Barrier, outcomes: Counter) -> None:
     for _ in range(ATTEMPTS):
         barrier.wait()
         value, etag, _ = _read(factory, slug)
         time.sleep(0.005)  # widen the window between GET and PATCH
         try:
-            with factory() as s, s.begin():
-                service.patch_item(session=s, kind=KIND, slug=slug, if_match=etag,
-                                   body=KIND.update.model_validate({"list_price_usd": value + 1}))
+            _in_request_transaction(factory, lambda s, v=value, e=etag: service.patch_item(
+                session=s, kind=KIND, slug=slug, if_match=e,
+                body=KIND.update.model_validate({"list_price_usd": v + 1})))
             outcomes["ok"] += 1
         except PreconditionFailed:
             outcomes["412"] += 1
@@ -79,19 +93,30 @@ def test_parallel_if_match_writers_never_lose_an_update(committed_row) -> None: 
     assert final_version == start_version + outcomes["ok"]
 
 
-def test_without_if_match_last_writer_wins_but_versions_count_every_write(committed_row) -> None:  # type: ignore[no-untyped-def]
-    """Blind writes (no If-Match) are all applied in turn; the version counts each one."""
+def test_blind_concurrent_writes_are_applied_or_refused_never_half_done(committed_row) -> None:  # type: ignore[no-untyped-def]
+    """Without If-Match, racing writers still go through the versioned UPDATE: each is applied or gets 412."""
     factory, slug = committed_row
     _, _, start_version = _read(factory, slug)
+    outcomes: Counter = Counter()
+    barrier = threading.Barrier(WRITERS)
 
     def blind(i: int) -> None:
-        with factory() as s, s.begin():
-            service.patch_item(session=s, kind=KIND, slug=slug, if_match=None,
-                               body=KIND.update.model_validate({"pdu_count": i % 16}))
+        barrier.wait()
+        try:
+            _in_request_transaction(factory, lambda s: service.patch_item(
+                session=s, kind=KIND, slug=slug, if_match=None,
+                body=KIND.update.model_validate({"pdu_count": i % 16, "list_price_usd": 5000 + i})))
+            outcomes["ok"] += 1
+        except PreconditionFailed:
+            outcomes["412"] += 1
 
     threads = [threading.Thread(target=blind, args=(i,)) for i in range(WRITERS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert _read(factory, slug)[2] - start_version <= WRITERS
+    assert outcomes["ok"] + outcomes["412"] == WRITERS and outcomes["ok"] >= 1
+    with factory() as s:
+        row = service.get_row(session=s, kind=KIND, slug=slug)
+        assert row.version == start_version + outcomes["ok"]
+        assert row.list_price_usd == 5000 + row.pdu_count  # both fields come from the same writer

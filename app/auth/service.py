@@ -74,6 +74,17 @@ def create_user(*, session: Session, username: str, password: str, role: str) ->
     return user
 
 
+def has_users(*, session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
+def create_first_admin(*, session: Session, username: str, password: str) -> User:
+    """First-run setup: the first account is an administrator; refused once any account exists."""
+    if has_users(session=session):
+        raise ConflictError("setup is already done: an account exists; sign in instead")
+    return create_user(session=session, username=username, password=password, role="admin")
+
+
 def authenticate_user(*, session: Session, username: str, password: str) -> Principal | None:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active or not verify_password(password, user.password_hash):

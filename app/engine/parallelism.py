@@ -56,14 +56,25 @@ class Strategy:
         }
 
 
+TUNINGS = ("mainstream", "optimal")
+
+
 @dataclass(frozen=True)
 class SoftwareStack:
-    """Software choices. None = the engine picks the fastest option that fits memory."""
+    """Software choices; None fields are filled by `tuning`.
+
+    tuning "mainstream" (default): what a competent team runs with the mainstream stack of the layout
+    (see `strategy.mainstream_options`): Megatron distributed optimizer + selective recompute (full when
+    memory needs it) and micro-batch 1 under pipeline parallelism; PyTorch FSDP (ZeRO-3) with the
+    fastest fitting micro-batch and none/full recompute for pure data parallelism (llm-foundry,
+    torchtitan). fp16 implies the 2020-22 stack (full recompute, unfused attention). tuning "optimal":
+    the fastest of every sharding / recompute / micro-batch that fits memory (an upper bound)."""
 
     recompute: str | None = None  # none / selective / full
-    attention: str = "flash"  # flash / unfused
+    attention: str | None = None  # flash / unfused; None = flash, unfused for fp16 (legacy stack)
     sharding: str | None = None  # megatron / zero1 / zero2 / zero3 / fsdp
     micro_batch_size: int | None = None
+    tuning: str = "mainstream"  # mainstream / optimal
 
 
 @dataclass(frozen=True)

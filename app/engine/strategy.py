@@ -12,7 +12,7 @@ from math import ceil
 
 from app.engine import efficiency as eff
 from app.engine.errors import InfeasibleError
-from app.engine.parallelism import GIB, SHARDINGS, Cluster, SoftwareStack, Strategy, make_cluster
+from app.engine.parallelism import GIB, SHARDINGS, TUNINGS, Cluster, SoftwareStack, Strategy, make_cluster
 from app.engine.specs import AcceleratorSpec, ServerSpec
 from app.engine.training import TrainingEstimate, evaluate_strategy, make_ctx, step_memory
 from app.engine.workload import ModelShape, Precision
@@ -24,6 +24,10 @@ __all__ = ["SoftwareStack", "Strategy", "estimate_training", "search_strategy"]
 DEFAULT_BATCH_TOKENS = 4 * 1024 * 1024
 MIN_CP_TOKENS = 4096  # context parallelism only while each rank keeps >= 4k tokens (NeMo recipes)
 MAX_PP = 64
+# Without a given batch but with a given pipeline layout, teams size the batch so each pipeline runs
+# >= 4 x pp microbatches, keeping the 1F1B
+# bubble (p-1)/m under ~25% (Narayanan et al. 2021, section 3.3: m >> p). Assumption on practice.
+MIN_MICROBATCHES_PER_STAGE = 4
 MICRO_BATCHES = (1, 2, 4)
 RECOMPUTES = ("none", "selective", "full")
 MAX_PARAMS = 1e15
@@ -130,19 +134,63 @@ def batch_sequences(global_batch_tokens: int | None, gpu_count: int, seq_len: in
     return max(1, round(max(DEFAULT_BATCH_TOKENS, gpu_count * seq_len / 8) / seq_len)), False
 
 
-def _options(layout: Strategy, software: SoftwareStack) -> tuple[list[int], list[str], list[str]]:
+# Mainstream recipes (SoftwareStack tuning="mainstream"), per stack:
+# - Megatron-LM / NeMo with a model-parallel layout: distributed optimizer, selective recompute (the
+#   default since Korthikanti et al. 2022) or full when memory needs it, micro-batch 1 with pipeline
+#   parallelism (NeMo / Megatron-Bridge Llama recipes), else up to 4.
+# - PyTorch FSDP for pure data parallelism of dense models (llm-foundry, torchtitan): ZeRO-3 sharding,
+#   no recompute or full activation checkpointing, the fastest micro-batch that fits (llm-foundry
+#   throughput table tunes it per row, 1 to 24).
+# - fp16: the 2020-22 stack (Narayanan et al. 2021 Megatron runs, OPT-175B): full recompute, unfused
+#   attention; FlashAttention and selective recompute arrived in 2022 with the move to bf16.
+FSDP_MICRO_BATCHES = (1, 2, 4, 8, 16)
+LEGACY_PRECISIONS = ("fp16",)
+
+
+def is_fsdp_layout(layout: Strategy) -> bool:
+    return layout.tp == 1 and layout.pp == 1 and layout.cp == 1 and layout.ep == 1
+
+
+def resolve_software(software: SoftwareStack, precision: Precision) -> SoftwareStack:
+    """Fill the attention kernel: flash, unfused for the fp16 (legacy) stack."""
+    if software.attention is not None:
+        return software
+    legacy = precision.name in LEGACY_PRECISIONS and software.tuning != "optimal"
+    return replace(software, attention="unfused" if legacy else "flash")
+
+
+def _mainstream(layout: Strategy, software: SoftwareStack, fsdp_ok: bool) -> tuple[list[int], list[str], list[str]]:
+    """Micro-batches, shardings and recompute policies of the mainstream recipe for this layout."""
+    fsdp = fsdp_ok and is_fsdp_layout(layout)
+    if software.attention == "unfused":
+        recomputes = ["full"]
+    else:
+        recomputes = ["none", "full"] if fsdp else ["selective", "full"]
+    if fsdp:
+        return list(FSDP_MICRO_BATCHES), ["fsdp"], recomputes
+    # a given pure data-parallel layout: Megatron DDP when it fits, else FSDP
+    shardings = ["megatron", "fsdp"] if is_fsdp_layout(layout) else ["megatron"]
+    return [1] if layout.pp > 1 else list(MICRO_BATCHES), shardings, recomputes
+
+
+def _options(
+    layout: Strategy, software: SoftwareStack, fsdp_ok: bool = False
+) -> tuple[list[int], list[str], list[str]]:
     """Micro-batches, shardings and recompute policies to try (given values win over the search).
 
-    FSDP / ZeRO-3 is searched only without pipeline parallelism (Megatron-LM pairs PP with its distributed
-    optimizer; PyTorch FSDP recipes use pure data parallelism)."""
+    tuning "optimal": FSDP / ZeRO-3 is searched only without pipeline parallelism (Megatron-LM pairs PP
+    with its distributed optimizer; PyTorch FSDP recipes use pure data parallelism)."""
     mbs = layout.micro_batch or software.micro_batch_size
     sharding = layout.sharding or software.sharding
     recompute = layout.recompute or software.recompute
-    searched_shardings = ["megatron", "zero3"] if layout.pp == 1 else ["megatron"]
+    if software.tuning == "optimal":
+        opts = (list(MICRO_BATCHES), ["megatron", "zero3"] if layout.pp == 1 else ["megatron"], list(RECOMPUTES))
+    else:
+        opts = _mainstream(layout, software, fsdp_ok)
     return (
-        [mbs] if mbs else list(MICRO_BATCHES),
-        [sharding] if sharding else searched_shardings,
-        [recompute] if recompute else list(RECOMPUTES),
+        [mbs] if mbs else opts[0],
+        [sharding] if sharding else opts[1],
+        [recompute] if recompute else opts[2],
     )
 
 
@@ -156,16 +204,20 @@ def _choose(
     software: SoftwareStack,
     params: eff.EfficiencyParams,
     reasons: dict[str, int],
+    fsdp_ok: bool = False,
+    grow_batch: bool = False,
 ) -> TrainingEstimate | None:
     """Best micro-batch / sharding / recompute for one layout, or None (reasons counted)."""
     best: TrainingEstimate | None = None
-    mbs_opts, shardings, recomputes = _options(layout, software)
+    mbs_opts, shardings, recomputes = _options(layout, software, fsdp_ok)
     for mbs in mbs_opts:
         per_step = layout.dp * mbs
         if per_step > batch[0]:
             reasons[f"global batch of {batch[0]} sequences cannot feed dp={layout.dp} x micro-batch {mbs}"] = 1
             continue
         m = batch[0] // per_step
+        if grow_batch and not batch[1] and layout.pp > 1:
+            m = max(m, MIN_MICROBATCHES_PER_STAGE * layout.pp)  # default batch grows to keep the bubble small
         fitted = False
         for sharding in shardings:
             est = _first_fit(
@@ -248,11 +300,20 @@ def search_strategy(
     fixed: Strategy | None = None,
     params: eff.EfficiencyParams = eff.DEFAULT_PARAMS,
 ) -> TrainingEstimate:
-    """Fastest strategy that fits memory (a fixed layout only searches its unset fields)."""
+    """Fastest strategy that fits memory (a fixed layout only searches its unset fields).
+
+    Mainstream tuning without a given layout: a dense model runs pure data parallel with FSDP when that
+    fits memory and the global batch; otherwise the Megatron layouts are searched."""
     reasons: dict[str, int] = {}
     best: TrainingEstimate | None = None
+    if fixed is None and software.tuning != "optimal" and not model.is_moe:
+        fsdp = Strategy(dp=gpu_count)
+        best = _choose(model, cluster, precision, seq_len, fsdp, batch, software, params, reasons, True)
+        if best is not None:
+            return best
     for layout in layouts(model, cluster, gpu_count, seq_len, fixed):
-        est = _choose(model, cluster, precision, seq_len, layout, batch, software, params, reasons)
+        grow = fixed is not None
+        est = _choose(model, cluster, precision, seq_len, layout, batch, software, params, reasons, False, grow)
         if est is not None and (best is None or est.tokens_per_s > best.tokens_per_s):
             best = est
     if best is None:
@@ -280,7 +341,9 @@ def estimate_training(
     from app.engine.run import attach_run
 
     validate_request(model, gpu_count, seq_len, precision)
-    software = software or SoftwareStack()
+    software = resolve_software(software or SoftwareStack(), precision)
+    if software.tuning not in TUNINGS:
+        raise InfeasibleError(f"tuning must be one of {', '.join(TUNINGS)}", [software.tuning])
     cluster = make_cluster(server_or_accel, gpu_count)
     if software.sharding is not None and software.sharding not in SHARDINGS:
         raise InfeasibleError(f"sharding must be one of {', '.join(SHARDINGS)}", [software.sharding])

@@ -16,8 +16,10 @@ from app.engine.parallelism import GIB, Strategy
 from app.engine.workload import ModelShape
 
 # (weights, gradients, optimizer) bytes per parameter and which of them are sharded over d_p.
+# Megatron: bf16 gradient buffers, as the NeMo / Megatron-Bridge performance recipes set
+# grad_reduce_in_fp32=False (Megatron-LM's own 18-byte figure assumes fp32 gradients).
 STATE_BYTES: dict[str, tuple[float, float, float]] = {
-    "megatron": (2.0, 4.0, 12.0),
+    "megatron": (2.0, 2.0, 12.0),
     "zero1": (2.0, 2.0, 12.0),
     "zero2": (2.0, 2.0, 12.0),
     "zero3": (2.0, 2.0, 12.0),
@@ -30,6 +32,9 @@ SHARDED_STATES: dict[str, tuple[bool, bool, bool]] = {
     "zero3": (True, True, True),
     "fsdp": (True, True, True),
 }
+# PyTorch FSDP working set: the all-gathered bf16 weights of the running and the prefetched layer (2 x 2)
+# and the unsharded fp32 gradient of one layer before its reduce-scatter (4) [bytes per layer param].
+FSDP_UNSHARDED_BYTES_PER_LAYER_PARAM = 8.0
 FP8_WEIGHT_COPY_BYTES = 1.0  # Transformer Engine keeps an fp8 copy of each weight (assumption: 1 byte)
 
 
@@ -97,11 +102,16 @@ def activation_bytes_per_layer(
 
 
 def moe_activation_scale(model: ModelShape) -> float:
-    """Ratio of a MoE layer's activations to a dense 4h-MLP layer's: the MLP share (19 of 34, Table 2)
-    grows with top-k x expert width / 4h; the attention/norm share (15 of 34) is unchanged."""
-    if not model.is_moe:
+    """Ratio of a layer's activations to Korthikanti's 34 s b h (4h GeLU MLP: 19 of 34; attention and
+    norms: 15). MoE: the MLP share grows with top-k x expert width / 4h. A dense gated (SwiGLU) MLP,
+    recognised by f != 4h, stores its input (2 s b h) and gate, up, activation and product outputs
+    (4 x 2 s b f) [bytes]."""
+    if model.is_moe:
+        mlp = 19.0 * model.experts_per_token * model.ffn_hidden_size / (4.0 * model.hidden_size)
+    elif model.ffn_hidden_size != 4 * model.hidden_size:
+        mlp = 2.0 + 8.0 * model.ffn_hidden_size / model.hidden_size
+    else:
         return 1.0
-    mlp = 19.0 * model.experts_per_token * model.ffn_hidden_size / (4.0 * model.hidden_size)
     return (15.0 + mlp) / 34.0
 
 
@@ -143,6 +153,8 @@ def memory_breakdown(
     dw, dg, do = model_state_bytes(dense, s.dp * s.cp, sharding, fp8)
     ew, eg, eo = model_state_bytes(experts, max(1, s.dp * s.cp // s.ep), sharding, fp8)
     w, g, o = dw + ew, dg + eg, do + eo
+    if sharding in ("zero3", "fsdp"):
+        w += dense * s.pp / model.layers * FSDP_UNSHARDED_BYTES_PER_LAYER_PARAM
     act = activation_stage_bytes(model, s, seq_len, microbatches, s.recompute or "none", attention)
     return MemoryBreakdown(
         w / GIB, g / GIB, o / GIB, act / GIB, reserve_bytes / GIB, (usable_bytes + reserve_bytes) / GIB

@@ -72,16 +72,20 @@ class ParallelismIn(BaseModel):
     dp: Annotated[int | None, Field(ge=1, le=1_000_000, description="None = the remaining GPUs")] = None
     cp: Degree = 1
     ep: Degree = 1
-    vp: Degree = 1
+    vp: Annotated[int | None, Field(ge=1, le=1024, description="Interleaved stages per GPU; None = engine picks")] = None
 
 
 class SoftwareIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     recompute: Literal["none", "selective", "full"] | None = Field(None, description="None = engine picks")
-    attention: Literal["flash", "unfused"] = "flash"
+    attention: Literal["flash", "unfused"] | None = Field(None, description="None = flash (unfused for fp16, "
+                                                                             "the 2020-22 stack)")
     sharding: Literal["megatron", "zero1", "zero2", "zero3", "fsdp"] | None = None
     micro_batch_size: Annotated[int | None, Field(ge=1, le=4096)] = None
+    tuning: Literal["mainstream", "optimal"] = Field("mainstream", description=(
+        "mainstream: the recipe a competent team runs on this layout (Megatron distributed optimizer + selective "
+        "recompute, or FSDP for pure data parallelism); optimal: fastest of everything that fits (an upper bound)"))
 
 
 class TrainingRequest(HardwareChoice):

@@ -100,7 +100,7 @@ def _software(req: TrainingRequest) -> engine.SoftwareStack | None:
         return None
     s = req.software
     return engine.SoftwareStack(recompute=s.recompute, attention=s.attention, sharding=s.sharding,
-                                micro_batch_size=s.micro_batch_size)
+                                micro_batch_size=s.micro_batch_size, tuning=s.tuning)
 
 
 def _check_divisible(req: TrainingRequest) -> None:

@@ -145,8 +145,9 @@ class ClassicWorkload(_Strict):
 
     @model_validator(mode="after")
     def _rate_or_dataset(self) -> ClassicWorkload:
-        by_dataset = None not in (self.dataset_samples, self.epochs, self.deadline_days)
-        if (self.samples_per_s is None) == (not by_dataset):
+        dataset = (self.dataset_samples, self.epochs, self.deadline_days)
+        complete, partial = None not in dataset, any(v is not None for v in dataset)
+        if (self.samples_per_s is None and not complete) or (self.samples_per_s is not None and partial):
             raise ValueError("give samples_per_s, or dataset_samples + epochs + deadline_days (not both)")
         return self
 

@@ -1,11 +1,17 @@
 """Engine invariants as property tests (hypothesis, derandomized and bounded so the file runs in seconds).
 
 - Training: at a FIXED strategy (tp, pp, cp, ep, vp, sharding, recompute, micro-batch all given), adding
-  data-parallel replicas never lowers throughput, never lengthens the run, and never breaks a memory fit.
+  data-parallel replicas never lowers throughput, never breaks a memory fit and, when the step is mostly model
+  work, never lengthens the whole run. Scope, found by searching for counterexamples (not by the model's output):
+  the property holds while the data-parallel layout stays in one communication regime (see _dp_regime). Going
+  from 1 to 2 replicas, from unreplicated to replicated experts, or from inside one NVLink domain to across
+  nodes adds a new, slower collective; with ZeRO-3 (weights re-gathered every microbatch) that can cost more
+  than the compute saved, e.g. a 7.2B MoE, tp=8 zero3 on A100 40GB, 4M-token batch: dp=1 -> 56.7k tokens/s,
+  dp=2 -> 49.7k tokens/s. That is the physics the model encodes, not a defect, so it is excluded here.
 - Inference: the same accelerator with more memory never lowers max_concurrency (nor the throughput-optimal
   throughput); at a fixed replica, more sequences in flight never lower throughput nor speed up a decode step.
 - Cost: every capex category and opex item is non-negative, the categories add up to the total, and
-  TCO = capex + opex x years; more servers never cost less.
+  TCO = capex + opex x years; one more server never costs less.
 - No NaN or infinity anywhere in an engine output for random valid inputs.
 """
 
@@ -33,6 +39,10 @@ from app.engine.workload import ModelShape, Precision
 PROPERTY = settings(max_examples=60, derandomize=True, database=None, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 REL = 1e-9  # float noise allowed in monotonicity comparisons
+# Strong scaling is checked at production batch sizes: 4M tokens per step (Llama 2 paper, section 2.2; also the
+# engine default). With a batch of a few sequences the step is all fixed overhead and collective latency, and
+# extra replicas can lose a few microseconds (reported, not asserted).
+STRONG_BATCH_TOKENS = 4 * 1024 * 1024
 
 TRAIN_ACCELS = sorted(ACCELERATORS)
 PRECISIONS = ("bf16", "fp16", "fp8", "fp4")
@@ -98,8 +108,8 @@ def assert_finite(value: Any, path: str = "out") -> None:
 def fixed_layouts(draw: st.DrawFn) -> dict[str, Any]:
     """A model, an accelerator and a fully fixed strategy, with two data-parallel degrees dp_small < dp_large.
 
-    The global batch is either fixed in tokens and large enough to feed dp_large (strong scaling), or grows with
-    dp so that every replica keeps the same microbatches (weak scaling)."""
+    The global batch either grows with dp so that every replica keeps the same microbatches (weak scaling), or is
+    fixed at a production size of at least 4M tokens (strong scaling; see STRONG_BATCH_TOKENS)."""
     model = draw(model_shapes())
     tp = draw(st.sampled_from([t for t in (1, 2, 4, 8) if model.attention_heads % t == 0]))
     pp = draw(st.sampled_from([p for p in (1, 2, 4, 8) if p <= model.layers]))
@@ -121,7 +131,8 @@ def fixed_layouts(draw: st.DrawFn) -> dict[str, Any]:
 def _train_at_dp(case: dict[str, Any], dp: int) -> Any:
     s: Strategy = dataclasses.replace(case["strategy"], dp=dp)
     gpus = s.tp * s.pp * s.cp * dp
-    batch = case["per_replica_tokens"] * (dp if case["weak"] else case["dp"][1])
+    per_replica = case["per_replica_tokens"]
+    batch = per_replica * dp if case["weak"] else max(STRONG_BATCH_TOKENS, per_replica * case["dp"][1])
     return estimate_training(case["model"], case["accel"], gpus, case["precision"], case["seq_len"],
                              global_batch_tokens=batch, strategy=s, tokens=case["tokens"])
 
@@ -149,7 +160,9 @@ def test_more_data_parallel_gpus_never_slow_training_down(case: dict[str, Any]) 
     assert large.tokens_per_s >= small.tokens_per_s * (1 - REL), (small.tokens_per_s, large.tokens_per_s)
     assert large.run.steady_state_hours <= small.run.steady_state_hours * (1 + REL)
     assert large.memory.total_gib <= small.memory.total_gib * (1 + REL)
-    if case["model"].params >= 1e9:  # see module docstring: tiny models gain nothing and only add failures
+    if small.time_breakdown.compute_s >= small.time_breakdown.other_s:
+        # A step that is mostly fixed overhead gains ~nothing from more GPUs while failures grow with the GPU
+        # count, so the whole run can then lengthen (real, reported); in compute-dominated steps it must not.
         assert large.run.wall_clock_hours["expected"] <= small.run.wall_clock_hours["expected"] * (1 + REL)
 
 

@@ -66,3 +66,25 @@ def test_beats_the_naive_constant_efficiency_baseline():
         naive.append(abs(0.40 * peak / (6 * n_active) - truth) / truth)
         ours.append(abs(predict(case)["tokens_per_s_per_gpu"] - truth) / truth)
     assert statistics.median(ours) < 0.5 * statistics.median(naive)
+
+
+def test_defaults_without_software_settings():
+    # Requests as users send them (no software, no batch): the engine's mainstream defaults decide.
+    # Issue 3 targets (median 10%, p90 30%) are NOT met here: achieved holdout median ~18.5%, p90 ~39%.
+    stats = summary(report(mode="defaults"))
+    n, med, p90 = stats[("holdout", "tokens_per_s_per_gpu")]
+    assert n >= 15 and med <= 20.0 and p90 <= 40.0
+    _, med_fit, _ = stats[("fit", "tokens_per_s_per_gpu")]
+    assert med_fit <= 10.0  # achieved ~8%
+
+
+def test_optimal_tuning_is_an_upper_bound_of_the_mainstream_default():
+    from fidelity_training import ACCELERATORS, Precision, SoftwareStack, estimate_training, model_of
+
+    case = next(c for c in CASES if c["id"] == "llmfoundry-h100_80gb-70b-s2048-64g-bf16")
+    req = case["request"]
+    args = (model_of(req), ACCELERATORS[req["accelerator"]], 64, Precision("bf16"), 2048)
+    mainstream = estimate_training(*args)
+    optimal = estimate_training(*args, software=SoftwareStack(tuning="optimal"))
+    assert mainstream.strategy.sharding == "fsdp"  # pure data parallel FSDP, as llm-foundry runs it
+    assert optimal.tokens_per_s >= mainstream.tokens_per_s
