@@ -18,8 +18,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import fidelity_inference  # noqa: E402
-import fidelity_training  # noqa: E402
+import fidelity_inference
+import fidelity_training
 
 # Issue 3 item 5, judged on holdout cases: metric -> (median APE limit, p90 APE limit or None) [%].
 TARGETS: dict[str, tuple[float, float | None]] = {

@@ -72,7 +72,8 @@ class ParallelismIn(BaseModel):
     dp: Annotated[int | None, Field(ge=1, le=1_000_000, description="None = the remaining GPUs")] = None
     cp: Degree = 1
     ep: Degree = 1
-    vp: Annotated[int | None, Field(ge=1, le=1024, description="Interleaved stages per GPU; None = engine picks")] = None
+    vp: Annotated[int | None, Field(ge=1, le=1024, description="Interleaved stages per GPU; None = engine picks")] \
+        = None
 
 
 class SoftwareIn(BaseModel):

@@ -78,7 +78,7 @@ def test_deadline_sizing_is_the_smallest_size_that_meets_it() -> None:
     unit = math.lcm(8, layout.tp * layout.pp * layout.cp)
     smaller = sizing._evaluate(LLAMA_70B, DGX, size.gpus - unit, Precision("bf16"), 8192, 15e12,
                                replace(layout, dp=0, micro_batch=None, sharding=None, recompute=None))
-    assert smaller is None or smaller.run is not None and smaller.run.wall_clock_hours["expected"] > days * 24
+    assert smaller is None or (smaller.run is not None and smaller.run.wall_clock_hours["expected"] > days * 24)
 
 
 def test_inference_sizing_covers_the_rate_with_one_headroom_replica() -> None:
