@@ -28,7 +28,12 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with (create_app(settings)), else the environment's."""
+    return getattr(request.app.state, "settings", None) or get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 def _bearer(request: Request) -> str | None:
@@ -39,6 +44,12 @@ def _bearer(request: Request) -> str | None:
 
 def get_principal(request: Request, session: SessionDep) -> Principal:
     """Bearer token (API) or signed session cookie (web); anonymous otherwise. A bad token is 401."""
+    principal = _identify(request, session)
+    request.state.principal = principal  # for the access log
+    return principal
+
+
+def _identify(request: Request, session: Session) -> Principal:
     token = _bearer(request)
     if token is not None:
         principal = auth_service.principal_for_token(session=session, plaintext=token)

@@ -135,7 +135,8 @@ def install_error_handlers(app: FastAPI, html_renderer: HtmlRenderer | None = No
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden",
+                  413: "Payload too large", 415: "Unsupported media type"}
         title = titles.get(exc.status_code, "Error")
         return render(request, exc.status_code, title, str(exc.detail), [], {}, getattr(exc, "headers", None))
 

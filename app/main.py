@@ -41,6 +41,7 @@ def prepare_database(settings: Settings) -> None:
     if settings.auto_seed:
         factory = sessionmaker(bind=get_engine(settings.database_url))
         with factory() as session, session.begin():
+            migrate.lock_for_setup(session)  # several workers start at once: one seeds, the others wait
             created = seed_if_empty(session)
         if created:
             log.info("seeded catalog with %d rows", created)

@@ -5,12 +5,19 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT
 from app.db import make_engine
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 PG_MIGRATION_LOCK = 727_001  # advisory lock key: one worker migrates, the others wait
+
+
+def lock_for_setup(session: Session) -> None:
+    """Serialize start-up work across workers on PostgreSQL (released at the end of the transaction)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
 
 
 def alembic_config(url: str) -> Config:

@@ -94,7 +94,7 @@ def _get(cal: InferenceCalibration, name: str) -> float:
 
 FIT_PARAMS = ("eff_bf16", "eff_fp8", "eff_fp4", "gemm_half_tokens", "hbm_eff_weights", "hbm_eff_kv",
               "attention_eff_scale", "moe_eff_scale", "step_overhead_s", "layer_overhead_s", "allreduce_latency_s",
-              "decode_nonoverlap", "prefill_overhead_s", "min_tile_tokens")
+              "decode_nonoverlap", "prefill_nonoverlap", "prefill_overhead_s", "min_tile_tokens")
 
 
 def _steps(r: int) -> tuple[float, ...]:
@@ -141,7 +141,7 @@ def _fit_runtime(cal: InferenceCalibration, runtimes: Runtimes, key: str, rounds
     return runtimes
 
 
-def fit(rounds: int = 8, passes: int = 1) -> tuple[InferenceCalibration, Runtimes]:
+def fit(rounds: int = 8, passes: int = 2) -> tuple[InferenceCalibration, Runtimes]:
     """Alternating coordinate descent (multiplicative steps) on clipped squared log error of "fit" cases only."""
     cal, runtimes = CALIBRATION, dict(RUNTIME_PRESETS)
     for _ in range(passes):

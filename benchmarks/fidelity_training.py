@@ -1,6 +1,6 @@
 """Training fidelity: predicted vs published per case, and median / p90 APE per metric and split.
 
-usage: python benchmarks/fidelity_training.py [--fit]
+usage: python benchmarks/fidelity_training.py [--fit [--rounds N]]
   --fit  re-run the calibration (coordinate descent on the 'fit' cases only) and print the constants.
 Cases: tests/fidelity/training_cases.json (each with its citation and split).
 Each case is scored twice: 'published' passes the run's published software settings and global batch;
@@ -124,14 +124,16 @@ def summary(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, floa
 
 
 def _loss(params: eff.EfficiencyParams, cases: list[dict[str, Any]]) -> float:
-    """Mean absolute log error on tokens/s of the fit cases, with published settings and with defaults
-    (robust to outliers; whole-run hours are set in run.py)."""
-    total = 0.0
+    """Mean absolute log error on tokens/s and whole-run GPU-hours of the fit cases, with published
+    settings and with defaults (robust to outliers)."""
+    total, count = 0.0, 0
     for case in cases:
-        truth = case["measured"].get("tokens_per_s_per_gpu")
-        for mode in MODES if truth else ():
-            total += abs(math.log(predict(case, params, mode)["tokens_per_s_per_gpu"] / truth))
-    return total / max(1, 2 * len(cases))
+        for mode in MODES:
+            pred = predict(case, params, mode)
+            for metric, truth in case["measured"].items():
+                total += abs(math.log(pred[metric] / truth))
+                count += 1
+    return total / max(1, count)
 
 
 FIT_STEPS = {
@@ -148,6 +150,8 @@ FIT_STEPS = {
     "moe_layer_overhead_s": 1e-3,
     "expert_overhead_s": 30e-6,
     "moe_bytes_per_h": 8.0,
+    "eager_attention_factor": 0.05,
+    "eager_bytes_per_h": 20.0,
 }
 FIT_BOUNDS = {
     "tp_overlap": (0.0, 0.8),
@@ -163,6 +167,8 @@ FIT_BOUNDS = {
     "moe_layer_overhead_s": (0.0, 15e-3),
     "expert_overhead_s": (0.0, 5e-4),
     "moe_bytes_per_h": (8.0, 120.0),
+    "eager_attention_factor": (0.15, 0.55),
+    "eager_bytes_per_h": (0.0, 300.0),
 }
 GEN_BOUNDS = {"ampere": (0.65, 0.9), "hopper": (0.6, 0.85), "blackwell": (0.5, 0.85)}
 
@@ -202,7 +208,8 @@ def fit(rounds: int = 40) -> eff.EfficiencyParams:
 
 def main() -> None:
     if "--fit" in sys.argv:
-        fit()
+        rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 40
+        fit(rounds)
         return
     rows = {mode: report(mode=mode) for mode in MODES}
     for r, d in zip(rows["published"], rows["defaults"], strict=True):

@@ -98,8 +98,7 @@ def _check_if_match(row: CatalogRow, if_match: str | None) -> None:
 def _flush_versioned(session: Session, row: CatalogRow) -> None:
     try:
         session.flush()
-    except StaleDataError as exc:
-        session.rollback()
+    except StaleDataError as exc:  # the caller's transaction scope rolls back
         raise PreconditionFailed(f"{row.slug!r} was changed concurrently; GET it again and retry") from exc
 
 

@@ -113,7 +113,12 @@ def rack_fit(
     reserved_w: float = 0.0,
     reserved_kg: float = 0.0,
 ) -> RackFit:
-    """Servers per rack = min(power, space, weight, cooling) limits; `reserved_*` is taken by switches etc."""
+    """Servers per rack = min(power, space, weight, cooling) limits; `reserved_*` is taken by switches etc.
+
+    A rack-scale system (e.g. GB200 NVL72) that fills the cabinet brings its own switch trays and power shelves,
+    so nothing is reserved for it."""
+    if is_rack_scale(server, rack):
+        reserved_u, reserved_w, reserved_kg = 0, 0.0, 0.0
     limit_kw = rack.power_kw * site.circuit_derating
     power = max(0, math.floor((limit_kw * 1000 - reserved_w) / server.max_power_w))
     space = max(0, (rack.rack_units - reserved_u) // server.rack_units)
@@ -143,6 +148,11 @@ def rack_fit(
     )
 
 
+def is_rack_scale(server: ServerSpec, rack: RackSpec) -> bool:
+    """True when one system is the whole cabinet (it needs more than half the rack's units)."""
+    return rack.rack_units / 2 < server.rack_units <= rack.rack_units
+
+
 def _fit_warnings(server: ServerSpec, rack: RackSpec, count: int, binding: str) -> tuple[str, ...]:
     notes = []
     if binding == "cooling":
@@ -151,7 +161,8 @@ def _fit_warnings(server: ServerSpec, rack: RackSpec, count: int, binding: str) 
         notes.append(f"no {server.slug} fits in {rack.slug}: the {binding} limit binds")
     rack_kw = count * server.max_power_w / 1000
     if rack.cooling == "air" and rack_kw > AIR_COOLED_RACK_KW_WARNING:
-        notes.append(f"{rack_kw:.1f} kW per air-cooled rack exceeds ~{AIR_COOLED_RACK_KW_WARNING:g} kW")
+        notes.append(f"{rack_kw:.1f} kW per air-cooled rack exceeds ~{AIR_COOLED_RACK_KW_WARNING:g} kW: it needs "
+                     f"containment or a rear-door heat exchanger; check that {rack.slug} provides one")
     return tuple(notes)
 
 
@@ -172,7 +183,7 @@ def rack_elevation(
         u += server.rack_units
     top = rack.rack_units + 1
     for switch, kind in [(mgmt_switch, "mgmt")] + [(s, "leaf") for s in tor_switches]:
-        if switch is not None:
+        if switch is not None and top - switch.rack_units >= u:
             top -= switch.rack_units
             items.append(RackItem(top, switch.rack_units, kind, switch.name))
     if top - CABLE_MANAGER_U >= u and (mgmt_switch is not None or tor_switches):
@@ -227,6 +238,8 @@ def _layout(
     mgmt_switch: SwitchSpec | None,
     tor_switches: tuple[SwitchSpec, ...],
 ) -> RackLayout:
+    if is_rack_scale(server, rack):  # its switch trays and power shelves are part of the system
+        mgmt_switch, tor_switches = None, ()
     switches_w = sum(s.max_power_w for s in ((mgmt_switch,) if mgmt_switch else ()) + tor_switches)
     nameplate_kw = (servers * server.max_power_w + switches_w) / 1000
     expected_kw = (servers * server_expected_w(server, utilization) + switches_w) / 1000

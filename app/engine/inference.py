@@ -71,13 +71,17 @@ def kv_read_factor(model: ModelShape, runtime: ServingRuntime) -> float:
 def _hardware(accel: AcceleratorSpec, tp: int, pp: int, precision: Precision, runtime: ServingRuntime,
               model: ModelShape, attention_dp: bool) -> Hardware:
     link = accel.scaleup_gbyte_s / 2 if accel.scaleup_gbyte_s > 0 else PCIE_GBYTE_S
+    moe_precision = runtime.moe_compute_precision or ""
+    if moe_precision and accel.peak_flops(moe_precision) >= accel.peak_flops(precision.name):
+        moe_precision = ""  # serving precision is already as wide (or the card has no faster narrow format)
     return Hardware(
         peak_flops=accel.peak_flops(precision.name), hbm_byte_s=accel.memory_tbyte_s * 1e12,
         link_byte_s=link * 1e9, tp=tp, pp=pp, precision=precision.name,
         weight_bytes=weight_bytes_per_value(precision), efficiency_scale=runtime.efficiency_scale,
         overhead_scale=runtime.step_overhead_scale, hbm_eff_scale=runtime.hbm_eff_scale,
         moe_eff_scale=runtime.moe_eff_scale, kv_read_factor=kv_read_factor(model, runtime),
-        attention_dp=attention_dp,
+        attention_dp=attention_dp, moe_precision=moe_precision,
+        moe_peak_flops=accel.peak_flops(moe_precision) if moe_precision else 0.0,
     )
 
 

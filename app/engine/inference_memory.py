@@ -45,26 +45,29 @@ class ServingRuntime:
     # (TRT-LLM XQA, v0.7+); legacy masked-MHA kernels re-read K/V for every query head (L2 hits only).
     gqa_kv_reuse: float = 1.0
     static_batching: bool = False  # True: the whole batch is prefilled at once, then decoded together (pre-v0.10)
+    # Precision of the routed-expert GEMMs when the stack has no low-precision MoE kernels (None = serving precision).
+    # TensorRT-LLM gained FP8 MoE only in v0.12.0 (docs/source/release-notes.md, "Supported FP8 OOTB MoE").
+    moe_compute_precision: str | None = None
 
 
 # Fitted kernel knobs (benchmarks/fidelity_inference.py --fit, "fit" cases of the same runtime only).
-_LEGACY_TRTLLM = dict(static_batching=True)
+_LEGACY_TRTLLM = dict(static_batching=True, moe_compute_precision="fp16")
 RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     "trtllm-1.0": ServingRuntime(),  # in-flight batching, XQA, PyTorch backend (perf-overview v1.0)
     # v0.9.0 (gptSessionBenchmark, static batching): XQA present, early MoE plugin.
-    # moe_eff_scale fitted on 9 v0.9 Mixtral 8x7B fit cases (performance.md, v0.9.0 revision).
-    "trtllm-0.9": ServingRuntime(name="trtllm-0.9", moe_eff_scale=0.368, **_LEGACY_TRTLLM),
+    # moe_eff_scale fitted on the v0.9 Mixtral 8x7B fit cases (performance.md, v0.9.0 revision), experts at FP16.
+    "trtllm-0.9": ServingRuntime(name="trtllm-0.9", moe_eff_scale=0.558, **_LEGACY_TRTLLM),
     # v0.5.0 / v0.6.1: static batching, no XQA (GQA decode re-reads KV per query head). gqa_kv_reuse fitted on the
     # 25 v0.6.1 fit cases; no MoE measurement exists for these versions, so the v0.9 MoE scale is assumed.
-    "trtllm-0.6": ServingRuntime(name="trtllm-0.6", gqa_kv_reuse=0.527, moe_eff_scale=0.368, **_LEGACY_TRTLLM),
-    "trtllm-0.5": ServingRuntime(name="trtllm-0.5", gqa_kv_reuse=0.527, moe_eff_scale=0.368, **_LEGACY_TRTLLM),
+    "trtllm-0.6": ServingRuntime(name="trtllm-0.6", gqa_kv_reuse=0.421, moe_eff_scale=0.558, **_LEGACY_TRTLLM),
+    "trtllm-0.5": ServingRuntime(name="trtllm-0.5", gqa_kv_reuse=0.421, moe_eff_scale=0.558, **_LEGACY_TRTLLM),
     # vLLM (ROCm build of 2024, the only vLLM source in the case table: Oracle OCI MI300X blog).
     "vllm": ServingRuntime(
         name="vllm",
         kv_memory_fraction=0.90,  # vLLM --gpu-memory-utilization default 0.9 (docs.vllm.ai engine args)
         max_batch_size=256,  # vLLM --max-num-seqs default 256 (docs.vllm.ai engine args)
-        # fitted on the 4 Oracle fit cases; HBM scale capped at 1 (fit hit the cap)
-        efficiency_scale=0.456, step_overhead_scale=0.307, hbm_eff_scale=1.0,
+        # fitted on the 4 Oracle fit cases
+        efficiency_scale=0.361, step_overhead_scale=0.155, hbm_eff_scale=0.836,
     ),
 }
 DEFAULT_RUNTIME = "trtllm-1.0"

@@ -1,6 +1,8 @@
 """Inference timing: prefill (TTFT), decode step (TPOT) and continuous-batching throughput.
 
-Prefill is compute-bound: (2 N_a T + causal attention) / (t x peak x eff(T)) + TP all-reduces + overhead.
+Prefill = max(C, M) + v min(C, M) + TP all-reduces + overhead, C = (2 N_a T + causal attention) / (t x peak x eff(T)),
+          M = weights/t / (HBM x eff_w), v = fitted non-overlapped fraction (short prompts stream weights and compute
+          at once; long prompts are compute-bound, M << C).
 Decode step = max(M, C) + u min(M, C), M = weights/g / (HBM x eff_w) + KV read / (HBM x eff_kv),
               C = compute(B) / (peak x eff(B)), u = fitted non-overlapped fraction
               + TP all-reduces + fixed per-step overhead.
@@ -20,22 +22,23 @@ from app.engine.workload import ModelShape
 
 @dataclass(frozen=True)
 class InferenceCalibration:
-    """Fitted by coordinate descent on clipped squared log errors of the 77 TensorRT-LLM "fit" cases
+    """Fitted by coordinate descent on clipped squared log errors of the 112 TensorRT-LLM "fit" cases
     (benchmarks/fidelity_inference.py --fit); efficiencies capped at 0.9 to stay physical."""
 
-    gemm_eff_max: dict[str, float] = field(default_factory=lambda: {"bf16": 0.734, "fp8": 0.577, "fp4": 0.417})
-    gemm_half_tokens: float = 53.9  # tokens per GPU step at which GEMM efficiency is half its maximum
-    hbm_eff_weights: float = 0.822  # achieved fraction of HBM bandwidth streaming weights
-    hbm_eff_kv: float = 0.893  # achieved fraction streaming paged KV cache (gather, smaller blocks)
-    attention_eff_scale: float = 0.970  # attention kernels reach this fraction of the GEMM efficiency
-    moe_eff_scale: float = 0.970  # grouped expert GEMMs vs dense GEMMs of the same token count
-    step_overhead_s: float = 0.000366  # fixed per-forward host/scheduler cost
-    layer_overhead_s: float = 5.11e-05  # per layer per forward (kernel launches, norms, rotary)
-    allreduce_latency_s: float = 1.95e-05  # per all-reduce on NVLink-class links
+    gemm_eff_max: dict[str, float] = field(default_factory=lambda: {"bf16": 0.749, "fp8": 0.600, "fp4": 0.405})
+    gemm_half_tokens: float = 9.22  # tokens per GPU step at which GEMM efficiency is half its maximum
+    hbm_eff_weights: float = 0.888  # achieved fraction of HBM bandwidth streaming weights
+    hbm_eff_kv: float = 0.880  # achieved fraction streaming paged KV cache (gather, smaller blocks)
+    attention_eff_scale: float = 0.636  # attention kernels reach this fraction of the GEMM efficiency
+    moe_eff_scale: float = 0.764  # grouped expert GEMMs vs dense GEMMs of the same token count
+    step_overhead_s: float = 0.000388  # fixed per-forward host/scheduler cost
+    layer_overhead_s: float = 4.09e-05  # per layer per forward (kernel launches, norms, rotary)
+    allreduce_latency_s: float = 1.63e-05  # per all-reduce on NVLink-class links
     link_eff: float = 0.700  # achieved fraction of unidirectional scale-up bandwidth
-    prefill_overhead_s: float = 0.00251  # per prefill: request setup, sampling and returning the first token
-    min_tile_tokens: float = 19.7  # tensor-core tiles pad GEMMs to >= 64 rows: fewer tokens cost the same time
-    decode_nonoverlap: float = 0.787  # fraction of the smaller of memory / compute time not hidden by the larger
+    prefill_overhead_s: float = 0.00163  # per prefill: request setup, sampling and returning the first token
+    min_tile_tokens: float = 7.688  # tensor-core tiles pad GEMMs to >= 64 rows: fewer tokens cost the same time
+    decode_nonoverlap: float = 0.825  # fraction of the smaller of memory / compute time not hidden by the larger
+    prefill_nonoverlap: float = 0.593  # the same for one prefill forward (weight streaming vs GEMM math)
 
 
 CALIBRATION = InferenceCalibration()
@@ -58,15 +61,18 @@ class Hardware:
     moe_eff_scale: float = 1.0
     kv_read_factor: float = 1.0  # KV bytes actually read per cached byte (legacy GQA kernels re-read per head)
     attention_dp: bool = False  # MoE: attention data-parallel on every GPU, experts expert-parallel
+    moe_peak_flops: float = 0.0  # expert GEMM peak when the runtime computes experts at another precision (0 = same)
+    moe_precision: str = ""  # that precision ("" = the serving precision)
 
     @property
     def gpus(self) -> int:
         return self.tp * self.pp
 
 
-def gemm_efficiency(tokens: float, hw: Hardware, cal: InferenceCalibration) -> float:
+def gemm_efficiency(tokens: float, hw: Hardware, cal: InferenceCalibration, precision: str = "") -> float:
     """Fraction of peak a GEMM with `tokens` rows reaches: rises with tokens, lower for FP8/FP4."""
-    key = hw.precision if hw.precision in cal.gemm_eff_max else "bf16"
+    precision = precision or hw.precision
+    key = precision if precision in cal.gemm_eff_max else "bf16"
     top = cal.gemm_eff_max[key] * hw.efficiency_scale
     rows = max(tokens, cal.min_tile_tokens)
     return top * tokens / rows * rows / (rows + cal.gemm_half_tokens)
@@ -105,8 +111,8 @@ def matmul_time(model: ModelShape, tokens: float, gpus: int, hw: Hardware, cal: 
     t = 2.0 * dense_active * tokens / (gpus * hw.peak_flops * gemm_efficiency(dense_rows, hw, cal))
     if active_routed:
         per_expert_tokens = tokens * model.experts_per_token / model.experts
-        eff = gemm_efficiency(per_expert_tokens, hw, cal) * cal.moe_eff_scale * hw.moe_eff_scale
-        t += 2.0 * active_routed * tokens / (gpus * hw.peak_flops * eff)
+        eff = gemm_efficiency(per_expert_tokens, hw, cal, hw.moe_precision) * cal.moe_eff_scale * hw.moe_eff_scale
+        t += 2.0 * active_routed * tokens / (gpus * (hw.moe_peak_flops or hw.peak_flops) * eff)
     return t
 
 
@@ -146,7 +152,8 @@ def prefill_time(model: ModelShape, tokens: float, seq_len: float, hw: Hardware,
     compute += attn_flops / (gpus * hw.peak_flops * gemm_efficiency(tokens, hw, cal) * cal.attention_eff_scale)
     weights = model.params * hw.weight_bytes / gpus / (hw.hbm_byte_s * cal.hbm_eff_weights * hw.hbm_eff_scale)
     fixed = overhead_time(model, hw, cal) + cal.prefill_overhead_s * hw.overhead_scale
-    return max(compute, weights) + allreduce_time(tokens, model, model.layers, hw, cal) + fixed
+    busy = max(compute, weights) + cal.prefill_nonoverlap * min(compute, weights)
+    return busy + allreduce_time(tokens, model, model.layers, hw, cal) + fixed
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,10 @@ from app.engine.efficiency import generation
 from app.engine.specs import AcceleratorSpec, ServerSpec
 
 SHARDINGS = ("megatron", "zero1", "zero2", "zero3", "fsdp")
+# Kernel stacks: Megatron-LM / NeMo with Transformer Engine (fused norm/activation kernels, cuDNN fused
+# attention) and the PyTorch eager FSDP stack (llm-foundry, torchtitan: FlashAttention-2 / SDPA, unfused
+# elementwise kernels, more launches per layer).
+FRAMEWORKS = ("megatron", "pytorch")
 # When only an accelerator is given (no server SKU): scale-out per GPU [Gb/s]. 400 Gb/s is one
 # ConnectX-7 NDR port per GPU (DGX H100 datasheet); A100 systems shipped 200 Gb/s HDR per GPU
 # (DGX A100 datasheet: 8x ConnectX-6 200 Gb/s).
@@ -75,6 +79,16 @@ class SoftwareStack:
     sharding: str | None = None  # megatron / zero1 / zero2 / zero3 / fsdp
     micro_batch_size: int | None = None
     tuning: str = "mainstream"  # mainstream / optimal
+    framework: str | None = None  # megatron / pytorch; None = pytorch for PyTorch FSDP layouts, else megatron
+
+
+def framework_of(software: SoftwareStack, s: Strategy) -> str:
+    """The kernel stack a strategy runs on: the given one, else PyTorch eager for a pure data-parallel
+    FSDP layout with flash attention (the llm-foundry / torchtitan recipe), else Megatron + Transformer Engine."""
+    if software.framework is not None:
+        return software.framework
+    pure_dp = s.tp == 1 and s.pp == 1 and s.cp == 1 and s.ep == 1
+    return "pytorch" if pure_dp and s.sharding == "fsdp" and software.attention == "flash" else "megatron"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,11 @@ MAX_PP = 64
 # bubble (p-1)/m under ~25% (Narayanan et al. 2021, section 3.3: m >> p). Assumption on practice.
 MIN_MICROBATCHES_PER_STAGE = 4
 MICRO_BATCHES = (1, 2, 4)
+# Fallback when no mainstream strategy fits (small-memory cards, more GPUs than the default batch can feed):
+# FSDP/ZeRO-3 also under pipeline parallelism (DeepSpeed ZeRO-3 + PP, torchtitan FSDP2 + PP), tensor
+# parallelism up to 8 across the scale-out network (slow, modeled with network bandwidth and latency), and
+# a default global batch that grows to one micro-batch per data-parallel rank.
+FALLBACK_TP = 8
 RECOMPUTES = ("none", "selective", "full")
 MAX_PARAMS = 1e15
 
@@ -41,8 +46,9 @@ def _pow2_upto(limit: int) -> list[int]:
     return out
 
 
-def _tp_options(model: ModelShape, cluster: Cluster, gpus: int) -> list[int]:
-    cap = min(cluster.domain_gpus, 16, gpus)
+def _tp_options(model: ModelShape, cluster: Cluster, gpus: int, fallback: bool = False) -> list[int]:
+    """TP degrees inside the scale-up domain; the fallback also tries up to 8 across the network."""
+    cap = min(max(cluster.domain_gpus, FALLBACK_TP) if fallback else cluster.domain_gpus, 16, gpus)
     return [t for t in _pow2_upto(cap) if model.attention_heads % t == 0]
 
 
@@ -70,14 +76,16 @@ def _vp_options(model: ModelShape, pp: int) -> list[int]:
     return [max((v for v in range(1, 9) if per_stage % v == 0), default=1)]  # deepest interleaving <= 8
 
 
-def layouts(model: ModelShape, cluster: Cluster, gpus: int, seq_len: int, fixed: Strategy | None) -> list[Strategy]:
+def layouts(
+    model: ModelShape, cluster: Cluster, gpus: int, seq_len: int, fixed: Strategy | None, fallback: bool = False
+) -> list[Strategy]:
     """Candidate (tp, pp, cp, ep, vp, dp) layouts; a given strategy fixes its layout fields."""
     if fixed is not None:
         dp = fixed.dp or gpus // max(1, fixed.model_parallel)
         vps = [fixed.vp] if fixed.vp else _vp_options(model, fixed.pp)
         return [replace(fixed, dp=dp, vp=v) for v in vps]
     out = []
-    for tp in _tp_options(model, cluster, gpus):
+    for tp in _tp_options(model, cluster, gpus, fallback):
         for pp in _pp_options(model, gpus // tp):
             for cp in _cp_options(seq_len):
                 if gpus % (tp * pp * cp):
@@ -174,7 +182,7 @@ def _mainstream(layout: Strategy, software: SoftwareStack, fsdp_ok: bool) -> tup
 
 
 def _options(
-    layout: Strategy, software: SoftwareStack, fsdp_ok: bool = False
+    layout: Strategy, software: SoftwareStack, fsdp_ok: bool = False, fallback: bool = False
 ) -> tuple[list[int], list[str], list[str]]:
     """Micro-batches, shardings and recompute policies to try (given values win over the search).
 
@@ -183,7 +191,9 @@ def _options(
     mbs = layout.micro_batch or software.micro_batch_size
     sharding = layout.sharding or software.sharding
     recompute = layout.recompute or software.recompute
-    if software.tuning == "optimal":
+    if fallback:
+        opts = (list(MICRO_BATCHES), ["megatron", "fsdp"], ["selective", "full"])
+    elif software.tuning == "optimal":
         opts = (list(MICRO_BATCHES), ["megatron", "zero3"] if layout.pp == 1 else ["megatron"], list(RECOMPUTES))
     else:
         opts = _mainstream(layout, software, fsdp_ok)
@@ -192,6 +202,26 @@ def _options(
         [sharding] if sharding else opts[1],
         [recompute] if recompute else opts[2],
     )
+
+
+def _grown_batch_warning(est: TrainingEstimate, batch_sequences: int) -> TrainingEstimate:
+    """The estimate with a warning that the default global batch had to grow to feed every GPU."""
+    message = (
+        f"the default global batch ({batch_sequences} sequences) cannot feed dp={est.strategy.dp}; it was grown to "
+        f"{est.global_batch_tokens:,} tokens, which may hurt convergence (give global_batch_tokens to fix it)"
+    )
+    return replace(est, warnings=(*est.warnings, message))
+
+
+def _network_tp_warning(est: TrainingEstimate, cluster: Cluster) -> TrainingEstimate:
+    """The estimate with a warning when tensor parallelism had to cross the scale-out network."""
+    if est.strategy.tp <= cluster.domain_gpus:
+        return est
+    message = (
+        f"only tensor parallelism {est.strategy.tp} across the network fits memory (scale-up domain "
+        f"{cluster.domain_gpus} GPU); expect low efficiency"
+    )
+    return replace(est, warnings=(*est.warnings, message))
 
 
 def _choose(
@@ -203,35 +233,32 @@ def _choose(
     batch: tuple[int, bool],
     software: SoftwareStack,
     params: eff.EfficiencyParams,
-    reasons: dict[str, int],
+    reasons: dict[str, float],
     fsdp_ok: bool = False,
     grow_batch: bool = False,
+    fallback: bool = False,
 ) -> TrainingEstimate | None:
-    """Best micro-batch / sharding / recompute for one layout, or None (reasons counted)."""
+    """Best micro-batch / sharding / recompute for one layout, or None (reasons recorded with a rank:
+    the memory shortfall [GiB] for memory, after every memory reason for the batch)."""
     best: TrainingEstimate | None = None
-    mbs_opts, shardings, recomputes = _options(layout, software, fsdp_ok)
+    mbs_opts, shardings, recomputes = _options(layout, software, fsdp_ok, fallback)
     for mbs in mbs_opts:
         per_step = layout.dp * mbs
-        if per_step > batch[0]:
-            reasons[f"global batch of {batch[0]} sequences cannot feed dp={layout.dp} x micro-batch {mbs}"] = 1
+        grown = per_step > batch[0]
+        if grown and (batch[1] or not fallback):
+            reasons[f"global batch of {batch[0]} sequences cannot feed dp={layout.dp} x micro-batch {mbs}"] = (
+                1e9 + per_step
+            )
             continue
-        m = batch[0] // per_step
+        m = max(1, batch[0] // per_step)
         if grow_batch and not batch[1] and layout.pp > 1:
             m = max(m, MIN_MICROBATCHES_PER_STAGE * layout.pp)  # default batch grows to keep the bubble small
         fitted = False
         for sharding in shardings:
-            est = _first_fit(
-                model,
-                cluster,
-                precision,
-                seq_len,
-                replace(layout, micro_batch=mbs, sharding=sharding),
-                m,
-                recomputes,
-                software,
-                params,
-                reasons,
-            )
+            cand = replace(layout, micro_batch=mbs, sharding=sharding)
+            est = _first_fit(model, cluster, precision, seq_len, cand, m, recomputes, software, params, reasons)
+            if est is not None and grown:
+                est = _grown_batch_warning(est, batch[0])
             fitted = fitted or est is not None
             if est is not None and (best is None or est.tokens_per_s > best.tokens_per_s):
                 best = est
@@ -252,7 +279,7 @@ def _first_fit(
     recomputes: list[str],
     software: SoftwareStack,
     params: eff.EfficiencyParams,
-    reasons: dict[str, int],
+    reasons: dict[str, float],
 ) -> TrainingEstimate | None:
     """Evaluate the first recompute policy (cheapest first) whose memory fits."""
     last_total = -1.0
@@ -262,8 +289,9 @@ def _first_fit(
         if mem.fits:
             return evaluate_strategy(model, cluster, precision, seq_len, cand, m, software, params, mem)
         if mem.total_gib != last_total:
-            key = f"tp={s.tp} pp={s.pp} cp={s.cp} ep={s.ep} dp={s.dp} {s.sharding} {rc}"
-            reasons[f"out of memory: {mem.total_gib:.0f} GiB > {mem.capacity_gib:.0f} GiB ({key})"] = 1
+            key = f"tp={s.tp} pp={s.pp} cp={s.cp} ep={s.ep} dp={s.dp} {s.sharding} {rc} recompute mbs={s.micro_batch}"
+            message = f"{key}: needs {mem.total_gib:.1f} GiB per GPU, has {mem.capacity_gib:.1f}"
+            reasons[message] = min(reasons.get(message, 1e18), mem.total_gib - mem.capacity_gib)
         last_total = mem.total_gib
     return None
 
@@ -302,26 +330,31 @@ def search_strategy(
 ) -> TrainingEstimate:
     """Fastest strategy that fits memory (a fixed layout only searches its unset fields).
 
-    Mainstream tuning without a given layout: a dense model runs pure data parallel with FSDP when that
-    fits memory and the global batch; otherwise the Megatron layouts are searched."""
-    reasons: dict[str, int] = {}
+    Mainstream tuning without a given layout (or with a given pure data-parallel one on the flash-attention
+    stack): a dense model runs pure data parallel with FSDP when that fits memory and the global batch;
+    otherwise the Megatron layouts are searched."""
+    reasons: dict[str, float] = {}
     best: TrainingEstimate | None = None
-    if fixed is None and software.tuning != "optimal" and not model.is_moe:
+    pure_dp = fixed is None or (is_fsdp_layout(fixed) and software.attention == "flash")
+    if pure_dp and software.tuning != "optimal" and not model.is_moe:
         fsdp = Strategy(dp=gpu_count)
         best = _choose(model, cluster, precision, seq_len, fsdp, batch, software, params, reasons, True)
         if best is not None:
             return best
-    for layout in layouts(model, cluster, gpu_count, seq_len, fixed):
-        grow = fixed is not None
-        est = _choose(model, cluster, precision, seq_len, layout, batch, software, params, reasons, False, grow)
-        if est is not None and (best is None or est.tokens_per_s > best.tokens_per_s):
-            best = est
-    if best is None:
-        details = sorted(reasons)[:8]
-        raise InfeasibleError(
-            f"no parallel strategy for {model.name} fits {gpu_count} x {cluster.accelerator.name}", details
-        )
-    return best
+    for fallback in (False, True):  # the fallback widens the search only when nothing mainstream fits
+        for layout in layouts(model, cluster, gpu_count, seq_len, fixed, fallback):
+            grow = fixed is not None
+            est = _choose(
+                model, cluster, precision, seq_len, layout, batch, software, params, reasons, False, grow, fallback
+            )
+            if est is not None and (best is None or est.tokens_per_s > best.tokens_per_s):
+                best = est
+        if best is not None:
+            return _network_tp_warning(best, cluster)
+    details = sorted(reasons, key=lambda r: (reasons[r], r))[:8]
+    raise InfeasibleError(
+        f"no parallel strategy for {model.name} fits {gpu_count} x {cluster.accelerator.name}", details
+    )
 
 
 def estimate_training(

@@ -18,7 +18,7 @@ from app.engine.flops import (
     hardware_flops_per_token,
     model_flops_per_token,
 )
-from app.engine.parallelism import GIB, RUNTIME_RESERVE_GIB, Cluster, SoftwareStack, Strategy
+from app.engine.parallelism import GIB, RUNTIME_RESERVE_GIB, Cluster, SoftwareStack, Strategy, framework_of
 from app.engine.training_memory import MemoryBreakdown, memory_breakdown, params_per_gpu
 from app.engine.workload import ModelShape, Precision
 
@@ -77,6 +77,7 @@ class _Ctx:
     tokens: float  # tokens per microbatch on one GPU (after context split)
     stage_share: float  # fraction of the layers on the busiest stage
     recompute: str
+    framework: str  # megatron / pytorch (parallelism.FRAMEWORKS)
 
     @property
     def peak(self) -> float:
@@ -110,9 +111,11 @@ def _linear_compute_s(c: _Ctx) -> float:
 def _attention_s(c: _Ctx) -> float:
     """Attention core of one microbatch on one stage [s] (flash: causal half, own efficiency)."""
     extra = 4.0 / 3.0 if c.recompute in ("full", "selective") else 1.0
-    flops = executed_attention_flops_per_token(c.model, c.seq_len, c.software.attention) * c.tokens / c.s.tp
+    flops = executed_attention_flops_per_token(c.model, c.seq_len, c.software.attention or "flash") * c.tokens / c.s.tp
     flops *= c.stage_share * extra
     factor = c.p.attention_factor if c.software.attention == "flash" else c.p.unfused_attention_factor
+    if c.framework == "pytorch" and c.software.attention == "flash" and c.cluster.generation not in ("ampere", "ada"):
+        factor = c.p.eager_attention_factor  # FlashAttention-2 on Hopper / Blackwell / CDNA
     # Attention runs in BF16 even in FP8 recipes (Transformer Engine default: FP8 GEMMs, BF16 attention).
     peak = c.cluster.accelerator.peak_flops("bf16")
     fraction = c.p.peak_fraction(c.cluster.generation, "bf16")
@@ -123,7 +126,9 @@ def _memory_bound_s(c: _Ctx) -> float:
     """Elementwise / normalization traffic and per-layer kernel overheads of one microbatch [s]."""
     layers = c.model.layers * c.stage_share * (4.0 / 3.0 if c.recompute == "full" else 1.0)
     fp8 = 1.25 if c.precision.name in ("fp8", "fp4") else 1.0  # casts and amax traffic (assumption)
-    traffic = c.p.elementwise_bytes_per_h * c.tokens * c.model.hidden_size / c.s.tp * layers * fp8
+    eager = c.framework == "pytorch"
+    bytes_per_h = c.p.elementwise_bytes_per_h + (c.p.eager_bytes_per_h if eager else 0.0)
+    traffic = bytes_per_h * c.tokens * c.model.hidden_size / c.s.tp * layers * fp8
     return eff.memory_time_s(traffic, c.hbm, c.p) + layers * c.p.layer_overhead_s
 
 
@@ -232,14 +237,17 @@ def make_ctx(
 ) -> _Ctx:
     tokens = (s.micro_batch or 1) * seq_len / s.cp
     share = -(-model.layers // s.pp) / model.layers
-    return _Ctx(model, cluster, precision, seq_len, s, software, params, tokens, share, s.recompute or "none")
+    framework = framework_of(software, s)
+    return _Ctx(
+        model, cluster, precision, seq_len, s, software, params, tokens, share, s.recompute or "none", framework
+    )
 
 
 def step_memory(c: _Ctx, microbatches: int) -> MemoryBreakdown:
     fp8 = c.precision.name in ("fp8", "fp4")
     reserve = RUNTIME_RESERVE_GIB * GIB
     return memory_breakdown(
-        c.model, c.s, c.seq_len, microbatches, fp8, c.software.attention, c.cluster.hbm_usable_bytes, reserve
+        c.model, c.s, c.seq_len, microbatches, fp8, c.software.attention or "flash", c.cluster.hbm_usable_bytes, reserve
     )
 
 

@@ -101,15 +101,21 @@ def activation_bytes_per_layer(
     return sbh * (34.0 + scores) / tp
 
 
-def moe_activation_scale(model: ModelShape) -> float:
+def moe_activation_scale(model: ModelShape, recompute: str = "none") -> float:
     """Ratio of a layer's activations to Korthikanti's 34 s b h (4h GeLU MLP: 19 of 34; attention and
-    norms: 15). MoE: the MLP share grows with top-k x expert width / 4h. A dense gated (SwiGLU) MLP,
-    recognised by f != 4h, stores its input (2 s b h) and gate, up, activation and product outputs
-    (4 x 2 s b f) [bytes]."""
+    norms: 15) [dimensionless]. A gated (SwiGLU) MLP stores its input (2 s b h) and the gate, up,
+    activation and product outputs (4 x 2 s b f). MoE with SwiGLU experts stores the block input (2h)
+    and per routed token (top-k): the permuted input copy (2h), the fused gate+up output and the SwiGLU
+    product (3 x 2 f_e; the fused SwiGLU recomputes SiLU) and the expert output for the weighted combine
+    (2h) (Megatron-Core token dispatcher). Selective recompute on MoE layers recomputes the SwiGLU from
+    the gate+up output (Megatron-Core recompute module "moe_act", cheap elementwise work) and the fused
+    unpermute applies the probabilities without keeping the expert output: 2h + 4 f_e per routed token."""
+    h, f, k = model.hidden_size, model.ffn_hidden_size, model.experts_per_token
     if model.is_moe:
-        mlp = 19.0 * model.experts_per_token * model.ffn_hidden_size / (4.0 * model.hidden_size)
-    elif model.ffn_hidden_size != 4 * model.hidden_size:
-        mlp = 2.0 + 8.0 * model.ffn_hidden_size / model.hidden_size
+        per_routed = 2.0 + 4.0 * f / h if recompute == "selective" else 4.0 + 6.0 * f / h
+        mlp = 2.0 + k * per_routed
+    elif f != 4 * h:
+        mlp = 2.0 + 8.0 * f / h
     else:
         return 1.0
     return (15.0 + mlp) / 34.0
@@ -133,7 +139,10 @@ def activation_stage_bytes(
         seq_len // s.cp, s.micro_batch or 1, model.hidden_size, model.attention_heads, s.tp, recompute, attention
     )
     return (
-        per_layer * moe_activation_scale(model) * layers_stage * in_flight_microbatches(s.pp, s.vp or 1, microbatches)
+        per_layer
+        * moe_activation_scale(model, recompute)
+        * layers_stage
+        * in_flight_microbatches(s.pp, s.vp or 1, microbatches)
     )
 
 

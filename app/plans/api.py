@@ -1,10 +1,14 @@
-"""Capacity-plan endpoints: create, list, read, delete, re-run, and the four report formats."""
+"""Capacity-plan endpoints: create, list, read, delete, re-run, and the four report formats.
+
+Creating and re-running save a plan, so they need an editor token like every other API write; reads follow
+the Reader rule (open unless RACKPLAN_REQUIRE_LOGIN_TO_READ).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from app import reports
 from app.deps import EditorToken, Reader, SessionDep
@@ -13,6 +17,7 @@ from app.plans.models import Plan
 from app.plans.schemas import PlanCreate, PlanPage, PlanRead, PlanSummary
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
+PlanId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Plan id")]
 
 MEDIA_TYPES = {
     "pdf": "application/pdf",
@@ -23,8 +28,9 @@ MEDIA_TYPES = {
 
 
 @router.post("", status_code=201, response_model=PlanRead,
-             summary="Plan a workload: size every candidate server, build racks, network, storage, power and cost")
-def create(body: PlanCreate, session: SessionDep, principal: Reader, response: Response) -> Plan:
+             summary="Plan a workload and save it (editor token): size every candidate server, build racks, "
+                     "network, storage, power and cost")
+def create(body: PlanCreate, session: SessionDep, principal: EditorToken, response: Response) -> Plan:
     plan = service.create_plan(session=session, request=body, created_by=principal.name)
     response.headers["Location"] = f"/api/v1/plans/{plan.id}"
     return plan
@@ -40,19 +46,19 @@ def list_plans(session: SessionDep, _: Reader, q: Annotated[str | None, Query(ma
 
 
 @router.get("/{plan_id}", response_model=PlanRead, summary="One saved plan with its inputs, result and snapshot")
-def get(plan_id: int, session: SessionDep, _: Reader) -> Plan:
+def get(plan_id: PlanId, session: SessionDep, _: Reader) -> Plan:
     return service.get_plan(session=session, plan_id=plan_id)
 
 
 @router.delete("/{plan_id}", status_code=204, summary="Delete a saved plan (editor token)")
-def delete(plan_id: int, session: SessionDep, _: EditorToken) -> Response:
+def delete(plan_id: PlanId, session: SessionDep, _: EditorToken) -> Response:
     service.delete_plan(session=session, plan_id=plan_id)
     return Response(status_code=204)
 
 
 @router.post("/{plan_id}/rerun", status_code=201, response_model=PlanRead,
-             summary="Re-run a saved plan against the current catalog (a new plan)")
-def rerun(plan_id: int, session: SessionDep, principal: Reader, response: Response) -> Plan:
+             summary="Re-run a saved plan against the current catalog (a new plan; editor token)")
+def rerun(plan_id: PlanId, session: SessionDep, principal: EditorToken, response: Response) -> Plan:
     plan = service.rerun_plan(session=session, plan_id=plan_id, created_by=principal.name)
     response.headers["Location"] = f"/api/v1/plans/{plan.id}"
     return plan
@@ -60,7 +66,7 @@ def rerun(plan_id: int, session: SessionDep, principal: Reader, response: Respon
 
 @router.get("/{plan_id}/report.{fmt}", summary="Plan report: pdf, xlsx, csv (bill of materials) or json",
             response_class=Response)
-def report(plan_id: int, fmt: Literal["pdf", "xlsx", "csv", "json"], session: SessionDep, _: Reader) -> Response:
+def report(plan_id: PlanId, fmt: Literal["pdf", "xlsx", "csv", "json"], session: SessionDep, _: Reader) -> Response:
     plan = service.get_plan(session=session, plan_id=plan_id)
     body = reports.render(service.plan_document(plan), fmt)
     filename = f"plan-{plan.id}.{fmt}"

@@ -44,13 +44,17 @@ def _elevation(name: str, layout: RackLayout, rack: RackSpec) -> dict[str, Any]:
             "pdus": layout.pdus, "items": [dataclasses.asdict(i) for i in sorted(layout.items, key=_top_first)]}
 
 
+def _rack_name(layout: RackLayout) -> str:
+    return f"Compute rack ({layout.servers} server{'s' if layout.servers != 1 else ''})"
+
+
 def _top_first(item: Any) -> tuple[int, int]:
     return (-item.u_start, item.u_height)
 
 
 def racks_dict(b: Build, rack: RackSpec, aux_rack: RackSpec) -> dict[str, Any]:
     fit = b.facility.fit
-    compute = [_elevation(f"Compute rack ({layout.servers} servers)", layout, rack) for layout in b.facility.layouts]
+    compute = [_elevation(_rack_name(layout), layout, rack) for layout in b.facility.layouts]
     aux = [_elevation(name, layout, aux_rack) for name, layout in b.aux_racks]
     net = sum(x.count for n, x in b.aux_racks if n.startswith("Network"))
     store = sum(x.count for n, x in b.aux_racks if n.startswith("Storage"))
@@ -80,7 +84,7 @@ def storage_dict(b: Build, checkpoint_interval_s: float | None) -> dict[str, Any
 
 def power_dict(b: Build) -> dict[str, Any]:
     p = b.power
-    per_rack = [{"name": f"Compute rack ({x.servers} servers)", "count": x.count, "nameplate_kw": x.nameplate_kw,
+    per_rack = [{"name": _rack_name(x), "count": x.count, "nameplate_kw": x.nameplate_kw,
                  "expected_kw": x.expected_kw, "limit_kw": x.limit_kw} for x in b.facility.layouts]
     per_rack += [{"name": n, "count": x.count, "nameplate_kw": x.nameplate_kw, "expected_kw": x.expected_kw,
                   "limit_kw": x.limit_kw} for n, x in b.aux_racks]

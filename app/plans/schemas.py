@@ -24,29 +24,40 @@ saved plan looks the same whatever happens to the catalog later). Units are in t
     Alternative = {"rank": int, "server": slug, "name": str, "accelerator": str, "servers": int, "gpus": int,
                    "racks": int, "capex_usd": float, "tco_usd": float, "it_nameplate_kw": float,
                    "facility_expected_kw": float, "expected_hours": float | None,
-                   "capacity_requests_per_s": float | None, "cost_usd": float (y of the Pareto chart),
-                   "objective_value": float, "pareto": bool, "recommended": bool, "binding_limit": str}
+                   "capacity_requests_per_s": float | None, "capacity_samples_per_s": float | None,
+                   "latency_ms": float | None (inference: TTFT + output tokens x TPOT),
+                   "usd_per_gpu_hour": float, "cost_usd": float (y of the Pareto chart: run cost for training,
+                   TCO per year otherwise), "objective_value": float, "pareto": bool, "recommended": bool,
+                   "binding_limit": str, "rack_profile": slug}
 
     Build = {
       "server": {"slug", "name", "part_number", "accelerator", "gpus_per_server", "list_price_usd", "cooling",
                  "max_power_w", "rack_units"},
       "compute": {"servers": int (incl. spares), "active_servers": int, "spare_servers": int, "gpus": int,
-                  "utilization": float, "confidence": str, "strategy": {tp, pp, dp, cp, ep, vp, ...} | {},
+                  "active_gpus": int, "utilization": float, "confidence": str,
+                  "strategy": {tp, pp, dp, cp, ep, vp, ...} | {}, "sizing_tried": [str] (not classic),
                   # training: "tokens_per_s", "mfu", "step_time_s", "wall_clock_hours": {low, expected, high},
                   #   "gpu_hours": {...}, "deadline_hours" | None, "meets_deadline", "memory_per_gpu_gib",
-                  #   "memory_breakdown": {...GiB}, "time_breakdown": {compute_s, communication_s, bubble_s, other_s}
+                  #   "tokens_per_s_per_gpu", "global_batch_tokens", "flops_definition",
+                  #   "memory_breakdown": {weights_gib, gradients_gib, optimizer_gib, activations_gib, reserve_gib,
+                  #   capacity_gib}, "time_breakdown": {compute_s, communication_s, bubble_s, other_s}
                   # inference: "replica_gpus", "replicas", "replicas_needed", "headroom_replicas",
                   #   "per_replica_requests_per_s", "capacity_requests_per_s", "ttft_ms", "tpot_ms",
+                  #   "capacity_with_headroom_requests_per_s", "end_to_end_ms", "max_concurrency_per_replica",
                   #   "concurrency_per_replica", "output_tokens_per_s", "weights_gib", "kv_cache_gib",
-                  #   "limiting_bound", "memory_breakdown": {weights_gib, kv_cache_gib, free_gib}
-                  # classic: "samples_per_s", "samples_per_s_per_gpu", "bound", "expected_hours" | None
+                  #   "limiting_bound", "memory_breakdown": {weights_gib, kv_cache_gib, other_gib, capacity_gib}
+                  # classic: "mode", "required_samples_per_s", "samples_per_s", "samples_per_s_per_gpu", "bound",
+                  #   "expected_hours" | None
                  },
       "racks": {"profile": {"slug", "name", "rack_units", "power_kw", "cooling", "max_weight_kg"},
+                "aux_profile": {"slug", "name", "rack_units", "power_kw"},  # network and storage racks
                 "servers_per_rack": int, "binding_limit": "power" | "space" | "weight" | "cooling",
                 "limits": {"power": int, "space": int, "weight": int | None}, "rack_limit_kw": float,
                 "compute_racks": int, "network_racks": int, "storage_racks": int, "total_racks": int,
-                "elevations": [{"name": str, "count": int, "rack_units": int, "nameplate_kw": float,
+                "elevations": [{"name": str, "count": int, "rack_units": int, "servers": int, "nameplate_kw": float,
                                 "expected_kw": float, "limit_kw": float, "pdus": int,
+                                # items top first; kind: server / leaf / spine / core / storage / mgmt / cable /
+                                # blank / pdu (0U, u_start 0); u_start = lowest U occupied (1 = bottom)
                                 "items": [{"u_start": int, "u_height": int, "kind": str, "label": str}]}]},
       "network": {"compute": Fabric | None, "compute_note": str, "frontend": Fabric | None, "oob": {...}},
           Fabric = {"name", "switch": {"slug", "name", "part_number", "port_gbit_s", "ports"}, "tiers", "rails",
@@ -62,14 +73,16 @@ saved plan looks the same whatever happens to the catalog later). Units are in t
                 "heat_kw", "heat_btu_h", "cooling_tons", "cooling": "air" | "liquid", "feeds_per_rack",
                 "feed_kw_per_rack", "provisioned_feed_kw",
                 "per_rack": [{"name", "count", "nameplate_kw", "expected_kw", "limit_kw"}]},
-      "reliability": {"mtbf_hours", "expected_interruptions", "goodput" | None, "checkpoint_interval_s" | None,
+      "reliability": {"mtbf_hours", "expected_interruptions", "interruptions_period": "run" | "year" (absent =
+                      run), "goodput" | None, "checkpoint_interval_s" | None, "checkpoint_s" (training),
                       "spare_servers", "spare_policy": str, "availability": str | None},
       "energy": {"period": "run" | "year", "hours", "energy_mwh", "tco2e", "energy_mwh_per_year",
                  "tco2e_per_year"},
       "cost": {"capex": {"servers_usd", "network_switches_usd", "optics_cables_usd", "storage_usd",
                          "racks_pdus_usd", "total_usd"},
                "opex_per_year": {"energy_usd", "colocation_usd", "support_usd", "total_usd"},
-               "amortization_years", "tco_usd", "usd_per_hour", "usd_per_gpu_hour",
+               "amortization_years", "tco_usd", "usd_per_hour", "usd_per_gpu_hour", "energy_mwh_per_year",
+               "tco2e_per_year",
                "run_usd" | None, "run_hours" | None,                                  # training
                "usd_per_million_tokens" | None, "usd_per_million_output_tokens" | None},  # inference
       "bom": [{"category", "part_number", "description", "slug", "qty", "unit_usd", "extended_usd"}],

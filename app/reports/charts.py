@@ -26,7 +26,8 @@ def _svg(fig: Figure) -> str:
 def pareto_chart(result: dict[str, Any]) -> str:
     """Cost versus time (or latency / capacity) over the feasible candidates; Pareto front joined and marked."""
     axes, rows = result["pareto"], result["alternatives"]
-    fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
+    fig, ax = plt.subplots(figsize=SIZE)
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.17, top=0.9)
     xs = [float(r[axes["x"]]) for r in rows]
     ys = [float(r[axes["y"]]) / 1e6 for r in rows]
     ax.scatter(xs, ys, s=14, color="#9aa5b1", label="feasible candidates")
@@ -42,7 +43,8 @@ def pareto_chart(result: dict[str, Any]) -> str:
 
 
 def _bars(labels: list[str], values: list[float], unit: str, title: str, limit: float | None = None) -> str:
-    fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
+    fig, ax = plt.subplots(figsize=SIZE)
+    fig.subplots_adjust(left=0.3, right=0.97, bottom=0.17, top=0.9)
     ax.barh(labels, values, color="#1f6feb")
     if limit is not None:
         ax.axvline(limit, color="#d1242f", ls="--", label=f"capacity {limit:,.1f} {unit}")
@@ -77,7 +79,8 @@ def memory_chart(build: dict[str, Any]) -> str:
 def power_chart(build: dict[str, Any]) -> str:
     """Nameplate and expected kW of each rack type against its derated limit."""
     racks = build["power"]["per_rack"]
-    fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
+    fig, ax = plt.subplots(figsize=SIZE)
+    fig.subplots_adjust(left=0.3, right=0.97, bottom=0.17, top=0.9)
     names = [f"{r['name']} x{r['count']}" for r in racks]
     pos = range(len(racks))
     ax.barh([p - 0.2 for p in pos], [r["nameplate_kw"] for r in racks], height=0.4, color="#1f6feb",

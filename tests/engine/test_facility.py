@@ -181,3 +181,19 @@ def test_top_of_rack_leaf_reserves_space_and_power() -> None:
     assert plan.fit.servers_per_rack == 19 and plan.fit.binding_limit == "space"
     kinds = {item.kind: item.u_start for item in plan.layouts[0].items}
     assert (kinds["mgmt"], kinds["leaf"], kinds["cable"]) == (42, 41, 40)
+
+
+def test_rack_scale_system_fills_its_own_rack_without_reserved_units() -> None:
+    """GB200 NVL72: one 48U, 132 kW system per 165 kW liquid MGX rack (132 / 0.8 derating)."""
+    from app.engine.facility import is_rack_scale
+    from app.engine.specs import AcceleratorSpec, RackSpec, ServerSpec, SiteSpec
+
+    gpu = AcceleratorSpec("gb200", "GB200", "NVIDIA", "Superchip", {"bf16": 2500}, 186, 8.0, 1200, 1800)
+    nvl72 = ServerSpec("nvl72", "GB200 NVL72", "NVIDIA", "", gpu, 72, 72, 72, 400, 36, 400, 276, 450, 48,
+                       132_000, 99_000, "liquid", 1360, 3e6)
+    rack = RackSpec("liquid-165kw-nvl72", "MGX", 48, 165, "liquid", 1800, 120_000)
+    fit = rack_fit(nvl72, rack, SiteSpec(), reserved_u=3, reserved_w=500)
+    assert is_rack_scale(nvl72, rack)
+    assert fit.servers_per_rack == 1
+    items = rack_elevation(nvl72, 1, rack)
+    assert [i.kind for i in items if i.kind != "pdu"] == ["server"]

@@ -82,7 +82,7 @@ def test_fixed_recompute_that_does_not_fit_is_rejected_with_reasons():
     fixed = Strategy(tp=8, pp=16, dp=128, vp=8, sharding="megatron", recompute="none", micro_batch=4)
     with pytest.raises(InfeasibleError) as err:
         estimate_training(LLAMA3_405B, H100, 16384, BF16, 8192, global_batch_tokens=16 * 2**20, strategy=fixed)
-    assert any("out of memory" in d for d in err.value.details)
+    assert err.value.details[0].startswith("tp=8 pp=16") and "GiB per GPU, has" in err.value.details[0]
 
 
 def test_partial_strategy_fills_dp_and_searches_the_rest():

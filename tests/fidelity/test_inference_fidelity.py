@@ -30,7 +30,7 @@ def test_holdout_aggregates():
     n, med, p90 = stats[("holdout", "output_tokens_per_s")]
     assert n >= 40 and med <= 10.0 and p90 <= 25.0  # issue 3 targets
     n, med, p90 = stats[("holdout", "ttft_ms")]
-    assert n >= 8 and med <= 10.0 and p90 <= 25.0  # target p90 is 20%: not met (22.2%), see the fidelity note
+    assert n >= 20 and med <= 10.0 and p90 <= 25.0  # target p90 is 20%: not met (24.7% on 24 cases), see the note
 
 
 def test_every_case_names_its_serving_runtime():

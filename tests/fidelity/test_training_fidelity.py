@@ -49,7 +49,7 @@ def test_holdout_aggregates():
     stats = summary(report())
     n, med, p90 = stats[("holdout", "tokens_per_s_per_gpu")]
     assert n >= 15 and med <= 10.0  # issue 3 target: median <= 10%
-    assert p90 <= 65.0  # achieved ~61%; the 30% target is NOT met (4 known misses, see tolerance_reason)
+    assert p90 <= 42.0  # achieved ~39%; the 30% target is NOT met (known misses, see tolerance_reason)
     n, med, _ = stats[("holdout", "gpu_hours")]
     assert n >= 4 and med <= 20.0  # issue 3 target: whole-run GPU-hours median <= 20%
 
@@ -70,12 +70,30 @@ def test_beats_the_naive_constant_efficiency_baseline():
 
 def test_defaults_without_software_settings():
     # Requests as users send them (no software, no batch): the engine's mainstream defaults decide.
-    # Issue 3 targets (median 10%, p90 30%) are NOT met here: achieved holdout median ~18.5%, p90 ~39%.
+    # Issue 3 targets (median 10%, p90 30%) are NOT met here: achieved holdout median ~10.4%, p90 ~34%.
     stats = summary(report(mode="defaults"))
     n, med, p90 = stats[("holdout", "tokens_per_s_per_gpu")]
-    assert n >= 15 and med <= 20.0 and p90 <= 40.0
+    assert n >= 15 and med <= 12.0 and p90 <= 36.0
     _, med_fit, _ = stats[("fit", "tokens_per_s_per_gpu")]
     assert med_fit <= 10.0  # achieved ~8%
+
+
+def test_pytorch_fsdp_stack_is_slower_on_hopper_than_megatron_te():
+    # FlashAttention-2 cannot use Hopper's wgmma (FlashAttention-3 paper: ~35% vs ~75% of H100 peak), and
+    # the eager stack moves more elementwise bytes: the same FSDP layout is slower with framework "pytorch",
+    # and the gap grows with sequence length (attention share).
+    from fidelity_training import ACCELERATORS, Precision, SoftwareStack, estimate_training, model_of
+
+    req = next(c for c in CASES if c["id"] == "llmfoundry-h100-sxm-7b-s8192-8g-bf16")["request"]
+    gaps = []
+    for seq in (2048, 8192):
+        args = (model_of(req), ACCELERATORS["h100-sxm"], 8, Precision("bf16"), seq)
+        runs = {
+            fw: estimate_training(*args, software=SoftwareStack(sharding="fsdp", recompute="full", framework=fw))
+            for fw in ("pytorch", "megatron")
+        }
+        gaps.append(runs["megatron"].tokens_per_s / runs["pytorch"].tokens_per_s)
+    assert 1.0 < gaps[0] < gaps[1] < 1.6
 
 
 def test_optimal_tuning_is_an_upper_bound_of_the_mainstream_default():

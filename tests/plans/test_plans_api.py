@@ -21,6 +21,15 @@ def _post(client: Any, body: dict[str, Any]) -> Any:
     return client.post("/api/v1/plans", json=body)
 
 
+@pytest.fixture(autouse=True)
+def _as_editor(client: Any, editor_headers: dict[str, str]) -> None:
+    """Saving a plan is a write: every request of this module carries an editor token unless it says otherwise."""
+    client.headers.update(editor_headers)
+
+
+ANONYMOUS = {"Authorization": ""}
+
+
 @pytest.fixture
 def training_plan(client: Any) -> dict[str, Any]:
     response = _post(client, TRAINING_A)
@@ -208,13 +217,41 @@ def test_list_and_delete(client: Any, editor_headers: Any, viewer_headers: Any,
     assert "result" not in page["items"][0]
     assert client.get("/api/v1/plans", params={"q": "no-such-plan-name"}).json()["total"] == 0
     assert client.get("/api/v1/plans", params={"limit": 0}).status_code == 422
-    assert client.delete(f"/api/v1/plans/{plan_id}").status_code == 401
+    assert client.delete(f"/api/v1/plans/{plan_id}", headers=ANONYMOUS).status_code == 401
     assert client.delete(f"/api/v1/plans/{plan_id}", headers=viewer_headers).status_code == 403
     assert client.delete(f"/api/v1/plans/{plan_id}", headers=editor_headers).status_code == 204
     assert client.get(f"/api/v1/plans/{plan_id}").status_code == 404
 
 
-def test_created_by_is_the_caller(client: Any, editor_headers: Any) -> None:
-    response = client.post("/api/v1/plans", json=INFERENCE_B, headers=editor_headers)
+def test_saving_needs_an_editor_and_records_who(client: Any, viewer_headers: Any) -> None:
+    response = client.post("/api/v1/plans", json=INFERENCE_B)
     assert response.json()["created_by"] == "token:test-editor"
-    assert client.post("/api/v1/plans", json=INFERENCE_B).json()["created_by"] == "anonymous"
+    assert client.post("/api/v1/plans", json=INFERENCE_B, headers=ANONYMOUS).status_code == 401
+    assert client.post("/api/v1/plans", json=INFERENCE_B, headers=viewer_headers).status_code == 403
+    plan_id = response.json()["id"]
+    assert client.post(f"/api/v1/plans/{plan_id}/rerun", headers=viewer_headers).status_code == 403
+    assert client.get(f"/api/v1/plans/{plan_id}", headers=ANONYMOUS).status_code == 200  # reads stay open
+
+
+@pytest.mark.parametrize(("objective", "key"), [("power", "facility_expected_kw"), ("capex", "capex_usd"),
+                                                 ("time", "latency_ms")])
+def test_objective_orders_the_alternatives(client: Any, objective: str, key: str) -> None:
+    body = copy.deepcopy(INFERENCE_B) | {"objective": objective}
+    result = _post(client, body).json()["result"]
+    values = [a[key] for a in result["alternatives"]]
+    assert values == sorted(values) and result["objective"] == objective
+    assert result["summary"]["recommended_server"] == result["alternatives"][0]["server"]
+
+
+def test_site_overrides_are_used_and_listed(client: Any) -> None:
+    site = {"pue": 1.1, "usd_per_kwh": 0.2, "rack_profile": "air-40kw-48u", "feed_redundancy": "none"}
+    body = copy.deepcopy(INFERENCE_B) | {"site": site, "candidates": ["nvidia-dgx-h100"]}
+    result = _post(client, body).json()["result"]
+    build = result["recommended"]
+    assert build["power"]["pue"] == 1.1 and build["power"]["feeds_per_rack"] == 1
+    assert build["racks"]["profile"]["slug"] == "air-40kw-48u"
+    assert build["racks"]["servers_per_rack"] == 3  # 40 kW x 0.8 = 32 kW -> 3 x 10.2 kW (with a 1U mgmt switch)
+    sources = {a["name"]: a["source"] for a in result["assumptions"]}
+    assert sources["site.pue"] == "request" and sources["site.grid_gco2_per_kwh"] == "default"
+    energy = build["cost"]["opex_per_year"]["energy_usd"]
+    assert energy == pytest.approx(build["power"]["it_expected_kw"] * 1.1 * 8760 * 0.2)

@@ -32,8 +32,8 @@ PDF_SECTIONS = ("Summary", "Recommendation", "Alternatives", "Charts", "Rack ele
 
 
 @pytest.fixture(params=[SERVING, TRAINING], ids=["inference", "training"])
-def plan(client: Any, request: pytest.FixtureRequest) -> dict[str, Any]:
-    response = client.post("/api/v1/plans", json=request.param)
+def plan(client: Any, editor_headers: dict[str, str], request: pytest.FixtureRequest) -> dict[str, Any]:
+    response = client.post("/api/v1/plans", json=request.param, headers=editor_headers)
     assert response.status_code == 201, response.text
     return response.json()
 
