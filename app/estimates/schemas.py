@@ -84,6 +84,9 @@ class SoftwareIn(BaseModel):
                                                                              "the 2020-22 stack)")
     sharding: Literal["megatron", "zero1", "zero2", "zero3", "fsdp"] | None = None
     micro_batch_size: Annotated[int | None, Field(ge=1, le=4096)] = None
+    framework: Literal["megatron", "pytorch"] | None = Field(None, description=(
+        "megatron: Megatron-LM with Transformer Engine fused kernels; pytorch: PyTorch FSDP stack (llm-foundry, "
+        "torchtitan). None = pytorch for pure data parallelism with FSDP, megatron otherwise"))
     tuning: Literal["mainstream", "optimal"] = Field("mainstream", description=(
         "mainstream: the recipe a competent team runs on this layout (Megatron distributed optimizer + selective "
         "recompute, or FSDP for pure data parallelism); optimal: fastest of everything that fits (an upper bound)"))

@@ -100,7 +100,8 @@ def _software(req: TrainingRequest) -> engine.SoftwareStack | None:
         return None
     s = req.software
     return engine.SoftwareStack(recompute=s.recompute, attention=s.attention, sharding=s.sharding,
-                                micro_batch_size=s.micro_batch_size, tuning=s.tuning)
+                                micro_batch_size=s.micro_batch_size, tuning=s.tuning,
+                                framework=s.framework)
 
 
 def _check_divisible(req: TrainingRequest) -> None:
