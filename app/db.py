@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
@@ -44,12 +45,27 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         _enable_sqlite_foreign_keys(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No pre-ping (a round trip per checkout); connections are recycled instead and a dead one fails one request.
+    return create_engine(url, pool_recycle=1800, pool_size=10, max_overflow=20)
 
 
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     return make_engine(url)
+
+
+def bind_sessions(state: Any, factory: sessionmaker[Session],
+                  read_factory: sessionmaker[Session] | None = None) -> None:
+    """Attach the session factories to app.state: writes use `factory`; GET/HEAD use `read_factory` if given."""
+    state.session_factory = factory
+    state.read_session_factory = read_factory or factory
+
+
+def read_factory_for(engine: Engine) -> sessionmaker[Session] | None:
+    """PostgreSQL reads run in autocommit: no BEGIN/COMMIT round trips for a request that only selects."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return sessionmaker(bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
 
 
 def session_factory(url: str) -> sessionmaker[Session]:

@@ -2,33 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.auth import service as auth_service
 from app.auth.service import ANONYMOUS, Principal
 from app.config import Settings, get_settings
 from app.errors import Forbidden, Unauthorized
 
+READ_METHODS = ("GET", "HEAD")
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit when the endpoint succeeds, roll back on any error."""
-    session: Session = request.app.state.session_factory()
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: commit when the endpoint succeeds, roll back on any error.
+
+    GET and HEAD only read: they use the read factory (autocommit on PostgreSQL, see app.db.read_factory_for) and
+    end without a commit. Database I/O runs in the thread pool, never on the event loop."""
+    state = request.app.state
+    reading = request.method in READ_METHODS
+    session: Session = (state.read_session_factory if reading else state.session_factory)()
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        await run_in_threadpool(_end, session, False)
         raise
+    await run_in_threadpool(_end, session, not reading)
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
     finally:
         session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-def app_settings(request: Request) -> Settings:
+async def app_settings(request: Request) -> Settings:
     """The settings the app was created with (create_app(settings)), else the environment's."""
     return getattr(request.app.state, "settings", None) or get_settings()
 
@@ -42,11 +56,19 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
-    """Bearer token (API) or signed session cookie (web); anonymous otherwise. A bad token is 401."""
-    principal = _identify(request, session)
+async def get_principal(request: Request) -> Principal:
+    """Bearer token (API) or signed session cookie (web); anonymous otherwise. A bad token is 401.
+
+    Anonymous callers cost no database work; credentials are checked with a short read session."""
+    anonymous = _bearer(request) is None and not (request.scope.get("session") or {}).get("user")
+    principal = ANONYMOUS if anonymous else await run_in_threadpool(_identify_with_session, request)
     request.state.principal = principal  # for the access log
     return principal
+
+
+def _identify_with_session(request: Request) -> Principal:
+    with request.app.state.read_session_factory() as session:
+        return _identify(request, session)
 
 
 def _identify(request: Request, session: Session) -> Principal:
@@ -68,7 +90,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def require_role(role: str, *, token_only: bool = False) -> Callable[..., Principal]:
     """Dependency: the caller must hold `role` (viewer < editor < admin). API writes need a bearer token."""
 
-    def dependency(principal: PrincipalDep) -> Principal:
+    async def dependency(principal: PrincipalDep) -> Principal:
         if principal.kind == "anonymous" or (token_only and principal.kind != "token"):
             raise Unauthorized(f"this action needs the {role} role: send 'Authorization: Bearer <token>'")
         if not principal.has_role(role):
@@ -78,7 +100,7 @@ def require_role(role: str, *, token_only: bool = False) -> Callable[..., Princi
     return dependency
 
 
-def require_reader(principal: PrincipalDep, settings: SettingsDep) -> Principal:
+async def require_reader(principal: PrincipalDep, settings: SettingsDep) -> Principal:
     """Reads are open unless RACKPLAN_REQUIRE_LOGIN_TO_READ is set."""
     if settings.require_login_to_read and principal.kind == "anonymous":
         raise Unauthorized("sign in or send an API token to read")

@@ -17,7 +17,7 @@ from app.catalog import api as catalog_api
 from app.catalog import transfer_api
 from app.catalog.seed import seed_if_empty
 from app.config import PROJECT_ROOT, Settings, get_settings
-from app.db import ensure_sqlite_dir, get_engine
+from app.db import bind_sessions, ensure_sqlite_dir, get_engine, read_factory_for
 from app.errors import install_error_handlers
 from app.estimates import api as estimates_api
 from app.health import router as health_router
@@ -59,8 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="RackPlan", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)  # /docs is served offline by install_middleware
     app.state.settings = settings
-    app.state.session_factory = sessionmaker(bind=get_engine(settings.database_url), class_=Session,
-                                             expire_on_commit=False)
+    engine = get_engine(settings.database_url)
+    bind_sessions(app.state, sessionmaker(bind=engine, class_=Session, expire_on_commit=False),
+                  read_factory_for(engine))
     install_error_handlers(app, html_renderer=error_page)
     install_middleware(app, settings)
     app.include_router(auth_api.router)

@@ -18,7 +18,7 @@ from app import migrate
 from app.auth import service as auth_service
 from app.catalog.seed import seed_if_empty
 from app.config import Settings
-from app.db import make_engine
+from app.db import bind_sessions, make_engine
 from app.main import create_app
 
 PG_URL = os.environ.get("RACKPLAN_TEST_DATABASE_URL")
@@ -79,13 +79,16 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, auto_migrate=False, auto_seed=False, secret_key="test-secret")
+    # The catalog read cache is off here: each test's rolled-back transaction would leave stale entries behind.
+    # tests/catalog/test_read_cache.py turns it on explicitly.
+    return Settings(database_url=database_url, auto_migrate=False, auto_seed=False, secret_key="test-secret",
+                    catalog_cache_seconds=0)
 
 
 @pytest.fixture
 def app(settings: Settings, session_factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
     application = create_app(settings)
-    application.state.session_factory = session_factory
+    bind_sessions(application.state, session_factory)
     return application
 
 

@@ -1,21 +1,25 @@
 """REST endpoints for the five catalog kinds: one router factory, one router per kind."""
 
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, create_model
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from app.catalog import service
+from app.catalog import read_cache, service
 from app.catalog.kinds import KIND_ORDER, KINDS, Kind
 from app.catalog.repository import ListQuery
-from app.deps import EditorToken, Reader, SessionDep
+from app.config import Settings
+from app.deps import EditorToken, Reader, SessionDep, SettingsDep
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200,
                                        description="ETag from a previous GET; a stale value gets 412")]
 
 
-def list_query(
+async def list_query(
     vendor: Annotated[str | None, Query(max_length=100, description="Exact vendor, case-insensitive")] = None,
     accelerator: Annotated[str | None, Query(max_length=100, description="Servers: accelerator slug")] = None,
     min_gpus: Annotated[int | None, Query(ge=0, le=1024, description="Servers: at least this many GPUs")] = None,
@@ -41,19 +45,50 @@ def _respond(kind: Kind, row: Any, response: Response) -> dict[str, Any]:
     return service.row_to_dict(kind, row)
 
 
+async def cached_read(request: Request, settings: Settings,
+                      build: Callable[[Session], tuple[bytes, dict[str, str]]]) -> Response:
+    """Serve a catalog read from the process cache, or build it in the thread pool on a read session."""
+    key = str(request.url.include_query_params())
+    entry = read_cache.CACHE.lookup(key, settings.catalog_cache_seconds)
+    if entry is None:
+        body, headers = await run_in_threadpool(_build_on_read_session, request, build)
+        if settings.catalog_cache_seconds > 0:
+            read_cache.CACHE.store(key, body, headers)
+    else:
+        body, headers = entry.body, entry.headers
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _build_on_read_session(request: Request, build: Callable[[Session], tuple[bytes, dict[str, str]]]) \
+        -> tuple[bytes, dict[str, str]]:
+    with request.app.state.read_session_factory() as session:
+        return build(session)
+
+
 def make_router(kind: Kind) -> APIRouter:
     router = APIRouter(prefix=f"/api/v1/{kind.name}", tags=[f"catalog: {kind.name}"])
     Query_ = Annotated[ListQuery, Depends(list_query)]  # noqa: N806
     Create = Annotated[kind.create, Body()]  # type: ignore[name-defined]  # noqa: N806
     Update = Annotated[kind.update, Body()]  # type: ignore[name-defined]  # noqa: N806
 
-    @router.get("", response_model=_page_model(kind), summary=f"List {kind.name}")
-    def list_items(session: SessionDep, query: Query_, _: Reader) -> dict[str, Any]:
-        return service.list_items(session=session, kind=kind, query=query)
+    page_model = _page_model(kind)
+
+    @router.get("", response_model=page_model, summary=f"List {kind.name}")
+    async def list_items(request: Request, query: Query_, _: Reader, settings: SettingsDep) -> Response:
+        def build(session: Session) -> tuple[bytes, dict[str, str]]:
+            page = service.list_items(session=session, kind=kind, query=query)
+            return page_model.model_validate(page).model_dump_json().encode(), {}
+
+        return await cached_read(request, settings, build)
 
     @router.get("/{slug}", response_model=kind.read, summary=f"Get one {kind.label}")
-    def get_item(slug: str, session: SessionDep, response: Response, _: Reader) -> dict[str, Any]:
-        return _respond(kind, service.get_row(session=session, kind=kind, slug=slug), response)
+    async def get_item(slug: str, request: Request, _: Reader, settings: SettingsDep) -> Response:
+        def build(session: Session) -> tuple[bytes, dict[str, str]]:
+            row = service.get_row(session=session, kind=kind, slug=slug)
+            body = kind.read.model_validate(service.row_to_dict(kind, row)).model_dump_json().encode()
+            return body, {"ETag": service.etag(row)}
+
+        return await cached_read(request, settings, build)
 
     @router.post("", status_code=201, response_model=kind.read, summary=f"Create a {kind.label} (editor token)")
     def create_item(body: Create, session: SessionDep, response: Response, _: EditorToken) -> dict[str, Any]:

@@ -21,8 +21,11 @@ from app.engine.inference_memory import serving_runtime
 from app.engine.specs import AcceleratorSpec, ServerSpec
 from app.engine.workload import ClassicModel, ModelShape, Precision
 from app.errors import AppError, FieldError, InfeasibleProblem, NotFoundError, ValidationProblem
+from app.estimates.memo import LruMemo
 from app.estimates.schemas import InferenceRequest, ModelShapeIn, TrainingRequest
 from app.models_library import get_preset, list_presets
+
+RESULTS = LruMemo(maxsize=2048)  # engine answers per (request, hardware spec); see app/estimates/memo.py
 
 
 def preset_dicts() -> list[dict[str, Any]]:
@@ -119,6 +122,11 @@ def training_estimate(*, session: Session, request: TrainingRequest) -> dict[str
     model = resolve_model(request.model)
     hardware = hardware_spec(session, accelerator=request.accelerator, server=request.server)
     _check_divisible(request)
+    key = f"training|{request.model_dump_json()}|{hardware!r}"
+    return RESULTS.get_or_compute(key, lambda: _training(request, model, hardware))  # type: ignore[no-any-return]
+
+
+def _training(request: TrainingRequest, model: ModelShape, hardware: AcceleratorSpec | ServerSpec) -> dict[str, Any]:
     try:
         est = engine.estimate_training(
             model, hardware, request.gpu_count, Precision(request.precision), request.seq_len,
@@ -150,6 +158,11 @@ def training_dict(est: engine.TrainingEstimate) -> dict[str, Any]:
 def inference_estimate(*, session: Session, request: InferenceRequest) -> dict[str, Any]:
     model = resolve_model(request.model)
     hardware = hardware_spec(session, accelerator=request.accelerator, server=request.server)
+    key = f"inference|{request.model_dump_json()}|{hardware!r}"
+    return RESULTS.get_or_compute(key, lambda: _inference(request, model, hardware))  # type: ignore[no-any-return]
+
+
+def _inference(request: InferenceRequest, model: ModelShape, hardware: AcceleratorSpec | ServerSpec) -> dict[str, Any]:
     try:
         est = estimate_inference(model, hardware, request.gpu_count, Precision(request.precision),
                                  request.input_tokens, request.output_tokens, concurrency=request.concurrency,

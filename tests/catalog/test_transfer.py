@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from app.catalog.kinds import KIND_ORDER, KINDS
+from app.db import bind_sessions
 from app.main import create_app
 
 SAMPLES = Path(__file__).parent / "netbox_samples"
@@ -121,7 +122,7 @@ def test_hostile_yaml_upload_is_422_and_not_executed(client, editor_headers, tmp
 @pytest.fixture
 def small_limit_client(settings, session_factory):
     application = create_app(settings.model_copy(update={"max_upload_bytes": 2_000}))
-    application.state.session_factory = session_factory
+    bind_sessions(application.state, session_factory)
     with TestClient(application) as c:
         yield c
 

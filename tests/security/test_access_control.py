@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.auth import service as auth_service
 from app.auth.models import ApiToken
 from app.config import get_settings
+from app.db import bind_sessions
 from app.main import create_app
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -112,7 +113,7 @@ def closed_client(settings, session_factory, monkeypatch) -> Iterator[TestClient
     monkeypatch.setenv("RACKPLAN_REQUIRE_LOGIN_TO_READ", "true")
     get_settings.cache_clear()
     application = create_app(settings.model_copy(update={"require_login_to_read": True}))
-    application.state.session_factory = session_factory
+    bind_sessions(application.state, session_factory)
     try:
         with TestClient(application) as c:
             yield c

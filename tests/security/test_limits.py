@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from app.db import bind_sessions
 from app.main import create_app
 
 BODY_LIMIT, UPLOAD_LIMIT = 1_000, 4_000
@@ -16,7 +17,7 @@ BODY_LIMIT, UPLOAD_LIMIT = 1_000, 4_000
 def small_client(settings, session_factory) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     application = create_app(settings.model_copy(update={"max_body_bytes": BODY_LIMIT,
                                                           "max_upload_bytes": UPLOAD_LIMIT}))
-    application.state.session_factory = session_factory
+    bind_sessions(application.state, session_factory)
     with TestClient(application) as c:
         yield c
 
