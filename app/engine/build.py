@@ -27,6 +27,7 @@ from app.engine.storage import StorageNeed, StoragePlan, size_storage
 
 # NVIDIA DGX SuperPOD H100 RA-11333-001 Table 7: four UFM appliances attach to the compute fabric leaves of a
 # multi-SU InfiniBand pod. Smaller fabrics run the subnet manager on a switch (no extra endpoints).
+MAX_RAILS = 8  # rails per scalable unit in the DGX SuperPOD reference architectures
 UFM_PORTS = 4
 SU_NODES = 32  # DGX SuperPOD scalable unit (RA-11333-001 "System Design")
 TWIN_PORT_GBIT_S = 400.0  # NDR 400G InfiniBand uses twin-port OSFP cages (2 ports per transceiver), QM9700 datasheet
@@ -124,11 +125,16 @@ def choose_mgmt_switch(switches: tuple[SwitchSpec, ...]) -> SwitchSpec | None:
 
 
 def compute_fabric(server: ServerSpec, nodes: int, switch: SwitchSpec) -> FabricDesign:
-    """Rail-optimized fat tree of the compute NICs (UFM ports on multi-SU InfiniBand pods)."""
+    """Rail-optimized fat tree of the compute NICs (UFM ports on multi-SU InfiniBand pods).
+
+    Rails are NIC positions of an 8-GPU node (SuperPOD: 8 rails). A system with more NICs (a GB200 NVL72 rack has
+    72) counts as several rail groups of at most MAX_RAILS, so no rail is a near-empty fabric of its own."""
     infiniband = switch.fabric == "infiniband"
     twin = 2 if infiniband and switch.port_gbit_s == TWIN_PORT_GBIT_S else 1
     extra = UFM_PORTS if infiniband and nodes > SU_NODES else 0
-    return design_fabric(server.compute_nic_count, nodes, server.compute_nic_gbit_s, switch, extra_endpoints=extra,
+    groups = math.ceil(server.compute_nic_count / MAX_RAILS) if server.compute_nic_count else 1
+    rails = math.ceil(server.compute_nic_count / groups)
+    return design_fabric(rails, nodes * groups, server.compute_nic_gbit_s, switch, extra_endpoints=extra,
                          nic_ports_per_transceiver=twin, switch_ports_per_transceiver=twin)
 
 

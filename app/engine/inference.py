@@ -1,4 +1,4 @@
-"""Public inference estimates: LLM serving (estimate_inference) and classic models (estimate_classic_inference).
+"""Public inference estimate: LLM serving (estimate_inference); classic models are in app/engine/classic.py.
 
 Pure functions of frozen dataclasses; see inference_memory.py and inference_timing.py for the formulas.
 """
@@ -19,7 +19,7 @@ from app.engine.inference_memory import (
 )
 from app.engine.inference_timing import CALIBRATION, Hardware, InferenceCalibration, decode_step, prefill_time
 from app.engine.specs import AcceleratorSpec, ServerSpec
-from app.engine.workload import ClassicModel, ModelShape, Precision
+from app.engine.workload import ModelShape, Precision
 
 DEFAULT_SCALEUP_GPUS = 8  # HGX / OAM baseboards: 8 GPUs share NVLink / Infinity Fabric
 PCIE_GBYTE_S = 32.0  # PCIe Gen4 x16 unidirectional, used for TP when a card has no scale-up link
@@ -226,44 +226,4 @@ def _result(model: ModelShape, plan: MemoryPlan, point: _Point, gpus: int, s_out
         kv_cache_gib_per_sequence=plan.kv_bytes_per_token * plan.seq_tokens / GIB, limiting_bound=bound,
         meets_latency_targets=meets, confidence=confidence, warnings=tuple(notes), tensor_parallel=tp,
         pipeline_parallel=pp,
-    )
-
-
-# Classic models: MLPerf Inference v3.1 offline ResNet-50 on H100 SXM reaches ~88k samples/s per GPU at INT8,
-# i.e. 88e3 x 8.2 GFLOP / 1979 TOP/s ~ 0.36 of peak (mlcommons/inference_results_v3.1, NVIDIA closed division).
-CLASSIC_EFF_MAX = 0.36
-CLASSIC_HALF_BATCH = 16.0  # batch at which a CNN/encoder reaches half of its large-batch efficiency (assumed)
-
-
-@dataclass(frozen=True)
-class ClassicInferenceEstimate:
-    samples_per_s: float  # whole group of GPUs at this batch
-    samples_per_s_per_gpu: float
-    latency_ms: float  # one batch through one GPU
-    batch: int
-    gpus_needed: int  # for the requested samples_per_s (gpu_count when no rate is given)
-    utilization: float  # requested rate / capacity of gpu_count GPUs (0 when no rate is given)
-    limiting_bound: str  # compute | memory_bandwidth
-    confidence: str
-    warnings: tuple[str, ...]
-
-
-def estimate_classic_inference(model: ClassicModel, accel: AcceleratorSpec, gpu_count: int, precision: Precision,
-                               *, batch: int = 64, samples_per_s: float | None = None) -> ClassicInferenceEstimate:
-    """FLOPs per sample / (peak x efficiency(batch)), bounded by reading inputs and weights from memory."""
-    _check_inputs(gpu_count, batch, 1, None)
-    peak = accel.peak_flops(precision.name)
-    eff = CLASSIC_EFF_MAX * batch / (batch + CLASSIC_HALF_BATCH)
-    compute_s = batch * model.gflops_per_sample * 1e9 / (peak * eff)
-    memory_s = (batch * model.bytes_per_sample + model.params * precision.bytes_per_value) / (
-        accel.memory_tbyte_s * 1e12 * CALIBRATION.hbm_eff_weights)
-    batch_s = max(compute_s, memory_s)
-    per_gpu = batch / batch_s
-    needed = math.ceil(samples_per_s / per_gpu) if samples_per_s else gpu_count
-    notes = ["classic-model efficiency from one MLPerf ResNet-50 figure; no per-model calibration"]
-    return ClassicInferenceEstimate(
-        samples_per_s=per_gpu * gpu_count, samples_per_s_per_gpu=per_gpu, latency_ms=batch_s * 1e3, batch=batch,
-        gpus_needed=max(1, needed), utilization=(samples_per_s or 0.0) / (per_gpu * gpu_count),
-        limiting_bound="compute" if compute_s >= memory_s else "memory_bandwidth", confidence="low",
-        warnings=tuple(notes),
     )

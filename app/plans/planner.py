@@ -14,7 +14,7 @@ from typing import Any
 from app import engine
 from app.engine.build import Build, Hardware, choose_mgmt_switch, plan_build
 from app.engine.cost import PriceBook, usd_per_million_tokens
-from app.engine.facility import CABLE_MANAGER_U, rack_fit
+from app.engine.facility import AIR_COOLED_RACK_KW_WARNING, CABLE_MANAGER_U, rack_fit
 from app.engine.specs import RackSpec, ServerSpec, SiteSpec, StorageSpec, SwitchSpec
 from app.engine.workload import ClassicModel, ModelShape, Precision
 from app.plans import results, workloads
@@ -94,10 +94,12 @@ def auto_rack(server: ServerSpec, racks: tuple[RackSpec, ...], site: SiteSpec, c
 
 
 def aux_rack(racks: tuple[RackSpec, ...], fixed: RackSpec | None) -> RackSpec:
-    """Network and storage racks: the imposed rack, else the cheapest air-cooled profile of >= 40 U."""
+    """Network and storage racks: the imposed rack, else the air-cooled profile of >= 40 U with the most power up to
+    the ~40 kW practical limit of plain air cooling (dense switch rows); ties go to the cheaper rack."""
     if fixed is not None:
         return fixed
-    air = sorted((r for r in racks if r.cooling == "air" and r.rack_units >= 40), key=lambda r: r.list_price_usd)
+    air = sorted((r for r in racks if r.cooling == "air" and r.rack_units >= 40),
+                 key=lambda r: (-min(r.power_kw, AIR_COOLED_RACK_KW_WARNING), r.list_price_usd))
     if air:
         return air[0]
     return RackSpec("network-42u", "Network rack 42U 15 kW", 42, 15.0, "air", 0.0, 0.0)
