@@ -63,7 +63,7 @@ def _in_request_transaction(factory: sessionmaker[Session], work: Callable[[Sess
 
 def _writer(factory: sessionmaker[Session], slug: str, barrier: threading.Barrier, outcomes: Counter) -> None:
     for _ in range(ATTEMPTS):
-        barrier.wait()
+        barrier.wait(timeout=30)  # a writer that died must not hang the others
         value, etag, _ = _read(factory, slug)
         time.sleep(0.005)  # widen the window between GET and PATCH
         try:
@@ -101,7 +101,7 @@ def test_blind_concurrent_writes_are_applied_or_refused_never_half_done(committe
     barrier = threading.Barrier(WRITERS)
 
     def blind(i: int) -> None:
-        barrier.wait()
+        barrier.wait(timeout=30)  # a writer that died must not hang the others
         try:
             _in_request_transaction(factory, lambda s: service.patch_item(
                 session=s, kind=KIND, slug=slug, if_match=None,

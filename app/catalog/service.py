@@ -96,10 +96,11 @@ def _check_if_match(row: CatalogRow, if_match: str | None) -> None:
 
 
 def _flush_versioned(session: Session, row: CatalogRow) -> None:
+    slug = row.slug  # read before the flush: a failed flush leaves the row unreadable until rollback
     try:
         session.flush()
     except StaleDataError as exc:  # the caller's transaction scope rolls back
-        raise PreconditionFailed(f"{row.slug!r} was changed concurrently; GET it again and retry") from exc
+        raise PreconditionFailed(f"{slug!r} was changed concurrently; GET it again and retry") from exc
 
 
 def create_item(*, session: Session, kind: Kind, body: BaseModel) -> CatalogRow:
