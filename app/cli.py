@@ -49,10 +49,13 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    """Full backup (catalog, plans, accounts) by default; --catalog-only or --format netbox for the catalog."""
+    from app.backup import export_backup
     from app.catalog.transfer import export_document
 
     with contextlib_session() as session:
-        doc = export_document(session=session)
+        catalog_only = args.catalog_only or args.format == "netbox"
+        doc = export_document(session=session) if catalog_only else export_backup(session=session)
     if args.format == "netbox":
         from app.catalog.netbox_export import export_netbox_dir
 
@@ -68,13 +71,33 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """JSON catalog documents, NetBox YAML files, folders or zips: all-or-nothing across every path."""
+    """A backup from `rackplan export`, or catalog JSON / NetBox YAML files, folders or zips: all-or-nothing."""
+    from app.backup import import_backup
     from app.catalog.netbox import import_netbox_paths
 
+    paths = [Path(p) for p in args.paths]
+    backup = _read_backup(paths)
     with contextlib_session() as session:
-        result = import_netbox_paths(session=session, paths=[Path(p) for p in args.paths])
+        if backup is not None:
+            restored = import_backup(session=session, document=backup, source=str(paths[0]))
+            print(f"restored catalog (created {restored.catalog_created}, updated {restored.catalog_updated}); "
+                  f"inserted {restored.inserted}")
+            return 0
+        result = import_netbox_paths(session=session, paths=paths)
     print(f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}")
     return 0
+
+
+def _read_backup(paths: list[Path]) -> dict | None:
+    from app.backup import is_backup
+
+    if len(paths) != 1 or paths[0].suffix != ".json" or not paths[0].is_file():
+        return None
+    try:
+        doc = json.loads(paths[0].read_text())
+    except ValueError:
+        return None
+    return doc if is_backup(doc) else None
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -147,8 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION (e.g. base)")
     m.set_defaults(func=cmd_migrate)
     sub.add_parser("seed", help="seed the catalog if empty").set_defaults(func=cmd_seed)
-    e = sub.add_parser("export", help="export the catalog (JSON, or NetBox device-type YAML)")
+    e = sub.add_parser("export", help="full backup: catalog, plans, accounts (or the catalog alone, or NetBox YAML)")
     e.add_argument("-o", "--output"), e.add_argument("--format", choices=["json", "netbox"], default="json")
+    e.add_argument("--catalog-only", action="store_true", help="only the catalog (as GET /api/v1/catalog/export)")
     e.set_defaults(func=cmd_export)
     i = sub.add_parser("import", help="import a catalog JSON file or NetBox device-type YAML files/folders")
     i.add_argument("paths", nargs="+", help="catalog .json, NetBox .yaml/.yml files, folders or .zip archives")

@@ -42,6 +42,11 @@ SHAPE_KEYS = (
     "vocab_size",
     "experts",
     "experts_per_token",
+    "kv_lora_rank",  # MLA dims (DeepSeek-V3 cases): the HTTP API's inline shape drops the last three today
+    "q_lora_rank",
+    "qk_nope_head_dim",
+    "qk_rope_head_dim",
+    "v_head_dim",
 )
 
 

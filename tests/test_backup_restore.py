@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import cli
@@ -71,4 +72,53 @@ def test_cli_export_and_import_restore_a_fresh_database(tmp_path: Path, monkeypa
     finally:
         get_settings.cache_clear()
     assert json.loads(again.read_text()) == json.loads(backup.read_text())
-    assert len(json.loads(backup.read_text())["servers"]) >= 5
+    assert len(json.loads(backup.read_text())["catalog"]["servers"]) >= 5
+
+
+def _add_plan_and_accounts(session: Session) -> None:
+    from app.auth import service as auth_service
+    from app.plans.models import Plan
+
+    auth_service.create_user(session=session, username="backup-admin", password="long enough", role="admin")
+    auth_service.create_token(session=session, name="backup-token", role="editor")
+    session.add(Plan(name="kept plan", kind="inference", objective="tco", request={"name": "kept plan"},
+                     result={"summary": {"servers": 3}}, catalog_snapshot={"servers": []}, engine_version="1.0.0",
+                     created_by="backup-admin"))
+    session.flush()
+
+
+def _wipe_everything(session: Session) -> None:
+    from app.backup import TABLES
+
+    for model in TABLES:
+        for row in session.scalars(select(model)):
+            session.delete(row)
+    _wipe(session)
+
+
+def test_full_backup_restores_plans_and_accounts(session: Session) -> None:
+    from app.backup import export_backup, import_backup
+
+    _add_plan_and_accounts(session)
+    original = json.loads(json.dumps(export_backup(session=session), default=str))
+    assert original["plans"] and original["users"] and original["api_tokens"]
+    assert "long enough" not in json.dumps(original)  # passwords only as hashes
+    _wipe_everything(session)
+    restored = import_backup(session=session, document=copy.deepcopy(original), source="backup.json")
+    assert restored.inserted == {"plans": len(original["plans"]), "users": len(original["users"]),
+                                 "api_tokens": len(original["api_tokens"])}
+    session.expire_all()
+    assert json.loads(json.dumps(export_backup(session=session), default=str)) == original
+
+
+def test_a_backup_with_a_malformed_plan_restores_nothing(session: Session) -> None:
+    from app.backup import export_backup, import_backup
+
+    _add_plan_and_accounts(session)
+    doc = json.loads(json.dumps(export_backup(session=session), default=str))
+    _wipe_everything(session)
+    doc["plans"][0]["colour"] = "blue"
+    with pytest.raises(ValidationProblem) as info:
+        import_backup(session=session, document=doc, source="backup.json")
+    assert any(e.field.endswith("plans[0].colour") for e in info.value.errors)
+    assert set(_counts(session).values()) == {0}

@@ -33,7 +33,7 @@ def cli_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
 def test_json_export_import_round_trip(cli_db, monkeypatch, capsys):
     assert main(["seed"]) == 0
     first = cli_db / "catalog.json"
-    assert main(["export", "-o", str(first)]) == 0
+    assert main(["export", "--catalog-only", "-o", str(first)]) == 0
     doc = json.loads(first.read_text())
     assert len(doc["servers"]) >= 25 and len(doc["accelerators"]) >= 17
     _use_database(monkeypatch, cli_db / "second.db")
@@ -42,7 +42,7 @@ def test_json_export_import_round_trip(cli_db, monkeypatch, capsys):
     rows = sum(len(v) for v in doc.values() if isinstance(v, list))
     assert f"created {rows}, updated 0, unchanged 0" in capsys.readouterr().out
     second = cli_db / "again.json"
-    assert main(["export", "-o", str(second)]) == 0
+    assert main(["export", "--catalog-only", "-o", str(second)]) == 0
     assert json.loads(second.read_text()) == doc
 
 
@@ -52,7 +52,7 @@ def test_netbox_export_import_round_trip(cli_db, capsys):
     assert main(["export", "--format", "netbox", "-o", str(out)]) == 0
     files = sorted(out.rglob("*.yaml"))
     doc_before = cli_db / "before.json"
-    main(["export", "-o", str(doc_before)])
+    main(["export", "--catalog-only", "-o", str(doc_before)])
     before = json.loads(doc_before.read_text())
     assert len(files) == len(before["servers"]) + len(before["switches"])
     capsys.readouterr()

@@ -13,7 +13,15 @@ RECOMPUTE_POLICIES = ("none", "selective", "full")
 
 
 def attention_flops_per_token(model: ModelShape, seq_len: int) -> float:
-    """Attention score + value FLOPs, forward and backward, non-causal [FLOP/token]: 12 L s h (PaLM)."""
+    """Attention score + value FLOPs, forward and backward, non-causal [FLOP/token]: 12 L s h (PaLM).
+
+    MLA (kv_lora_rank > 0) scores with its own per-head dims: 6 L s n_h (d_qk + d_v), d_qk = nope + rope
+    (DeepSeek-V3: 128 heads x (192 + 128) = 40,960 vs h = 7,168, i.e. 2.86x the 12 L s h figure;
+    dims from the model's config.json, DeepSeek-V3 report arXiv 2412.19437 section 2.1.1)."""
+    if model.kv_lora_rank > 0:
+        d_qk = (model.qk_nope_head_dim + model.qk_rope_head_dim) or model.head_dim
+        d_v = model.v_head_dim or model.head_dim
+        return 6.0 * model.layers * seq_len * model.attention_heads * (d_qk + d_v)
     return 12.0 * model.layers * seq_len * model.hidden_size
 
 

@@ -46,6 +46,9 @@ class ModelShape:
     experts_per_token: int = 1
     kv_lora_rank: int = 0  # MLA latent size per layer (0 = standard GQA/MHA cache)
     qk_rope_head_dim: int = 0
+    q_lora_rank: int = 0  # MLA query latent size (DeepSeek-V3: 1536); 0 = full-rank query projection
+    qk_nope_head_dim: int = 0  # MLA per-head query/key dim without rotary part (DeepSeek-V3: 128)
+    v_head_dim: int = 0  # MLA per-head value dim (DeepSeek-V3: 128); 0 = head_dim
     head_dim_override: int = 0  # explicit attention head dim when it is not hidden / heads (Qwen3: 128)
     shared_experts: int = 0  # always-active experts per MoE layer (DeepSeek-V3: 1)
 
