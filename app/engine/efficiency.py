@@ -57,8 +57,8 @@ class EfficiencyParams:
     ep_overlap: float = 0.575  # share of MoE all-to-all hidden (fitted)
     cp_overlap: float = 0.80  # share of ring-attention KV exchange hidden behind attention (prior)
     pp_overlap: float = 0.70  # share of pipeline point-to-point hidden (prior)
-    moe_layer_overhead_s: float = 6e-3  # router + dropless token-count sync per MoE layer per microbatch [s] (fitted)
-    expert_overhead_s: float = 72.5e-6  # grouped-GEMM launch / tile waste per local expert per layer [s] (fitted)
+    moe_layer_overhead_s: float = 2e-3  # router + dropless token-count sync per MoE layer per microbatch [s] (fitted)
+    expert_overhead_s: float = 350e-6  # host-side launch work per local expert per MoE layer per microbatch [s] (fitted)
     moe_bytes_per_h: float = 46.0  # permute + unpermute traffic per routed token per h, fwd+bwd [bytes] (fitted)
     # PyTorch eager stack (parallelism.FRAMEWORKS). FlashAttention-2 is written for Ampere's mma.sync and
     # cannot use Hopper's wgmma/TMA: ~35% of H100 peak vs ~75% for FlashAttention-3 / cuDNN (Shah et al.

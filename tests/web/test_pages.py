@@ -146,6 +146,7 @@ def test_preview_fragment_for_training_and_inference(client: TestClient) -> None
     hx = {**HTML, "HX-Request": "true"}
     train = client.post("/plans/preview", data={**TRAINING, "csrf_token": token}, headers=hx).text
     assert train.lstrip().startswith('<section id="preview"') and "tokens/s" in train and "80 layers" in train
+    assert "Run time (expected)" in train and " to " in train  # 15T tokens given: expected run time and range
     infer = client.post("/plans/preview", data={**INFERENCE, "csrf_token": token}, headers=hx).text
     assert "Requests/s per replica" in infer and "TTFT" in infer
     bad = client.post("/plans/preview", data={**INFERENCE, "inference.input_tokens": "0", "csrf_token": token},
