@@ -28,7 +28,7 @@ browser:
 
 ## test: install and run the whole test suite (set RACKPLAN_TEST_DATABASE_URL to also run on PostgreSQL)
 test: install-test browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: install-test
 	$(BIN)/ruff check app tests benchmarks

@@ -41,7 +41,9 @@ def _end(session: Session, commit: bool) -> None:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens before the response is sent, so a failed commit is an error response,
+# never a 2xx for data that was not stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 async def app_settings(request: Request) -> Settings:
     """The settings the app was created with (create_app(settings)), else the environment's."""
     return getattr(request.app.state, "settings", None) or get_settings()

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError as DBAPIDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -139,6 +140,13 @@ def install_error_handlers(app: FastAPI, html_renderer: HtmlRenderer | None = No
                   413: "Payload too large", 415: "Unsupported media type"}
         title = titles.get(exc.status_code, "Error")
         return render(request, exc.status_code, title, str(exc.detail), [], {}, getattr(exc, "headers", None))
+
+    @app.exception_handler(DBAPIDataError)
+    async def _data_error(request: Request, exc: DBAPIDataError) -> Response:
+        # The database refused a value the schemas let through: a NUL character in text, a number out of range.
+        detail = ("a value cannot be stored: text must not contain NUL (\\u0000) characters and numbers must "
+                  "fit their column; fix the input and retry")
+        return render(request, 422, "Invalid input", detail, [FieldError("body", detail)], {})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

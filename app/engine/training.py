@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from app.engine.run import RunEstimate
 
 OPTIMIZER_BYTES_PER_PARAM = 30.0  # Adam step traffic: fp32 master/m/v read+write 24, grad 4, bf16 write 2
-FLOPS_DEFINITION = "model FLOPs = 6 N_active + 12 L s h per token (PaLM appendix B); MFU vs dense peak of the precision"
+FLOPS_DEFINITION = (
+    "model FLOPs = 6 N_active + 12 L s h per token (PaLM appendix B; MLA: 6 L s n_heads (d_qk + d_v)); "
+    "MFU vs dense peak of the precision"
+)
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def _memory_bound_s(c: _Ctx) -> float:
 
 def _moe_overhead_s(c: _Ctx) -> float:
     """MoE layer work beyond expert GEMMs for one microbatch: router, token permute/unpermute traffic,
-    the host sync of dropless token counts, and one grouped-GEMM launch per local expert [s]."""
+    the host sync of dropless token counts, and a token-independent cost per local expert [s]."""
     m, s = c.model, c.s
     if not m.is_moe:
         return 0.0

@@ -31,7 +31,12 @@ class ModelShapeIn(BaseModel):
     experts: Annotated[int, Field(ge=1, le=100_000)] = 1
     experts_per_token: Annotated[int, Field(ge=1, le=1_000)] = 1
     kv_lora_rank: Annotated[int, Field(ge=0, le=1_000_000, description="MLA latent size (0 = standard KV)")] = 0
-    qk_rope_head_dim: Annotated[int, Field(ge=0, le=100_000)] = 0
+    qk_rope_head_dim: Annotated[int, Field(ge=0, le=100_000, description="MLA rotary key dim per head")] = 0
+    q_lora_rank: Annotated[int, Field(ge=0, le=1_000_000, description="MLA query latent size")] = 0
+    qk_nope_head_dim: Annotated[int, Field(ge=0, le=100_000, description="MLA non-rotary key dim per head")] = 0
+    v_head_dim: Annotated[int, Field(ge=0, le=100_000, description="MLA value dim per head")] = 0
+    head_dim_override: Annotated[int, Field(ge=0, le=100_000, description="Head dim when not hidden/heads")] = 0
+    shared_experts: Annotated[int, Field(ge=0, le=1_000, description="Always-active experts per MoE layer")] = 0
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelShapeIn:

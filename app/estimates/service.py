@@ -51,7 +51,24 @@ def resolve_any_model(ref: str | ModelShapeIn) -> ModelShape | ClassicModel:
     data = ref.model_dump()
     data["kv_heads"] = data["kv_heads"] or data["attention_heads"]
     data["ffn_hidden_size"] = data["ffn_hidden_size"] or 4 * data["hidden_size"]
-    return ModelShape(**data)
+    return _with_preset_details(ModelShape(**data), ref.model_fields_set)
+
+
+DETAIL_FIELDS = ("kv_lora_rank", "qk_rope_head_dim", "q_lora_rank", "qk_nope_head_dim", "v_head_dim",
+                 "head_dim_override", "shared_experts")
+
+
+def _with_preset_details(shape: ModelShape, given: set[str]) -> ModelShape:
+    """An inline shape that is a known architecture (same layers, hidden size and parameters within 2%) takes the
+    preset's architecture details it did not state (DeepSeek-V3's MLA attention, Qwen3's head dim): a request
+    that lists only the ten common fields is still modelled as the real network."""
+    for preset in list_presets():
+        known = preset.shape
+        if (isinstance(known, ModelShape) and known.layers == shape.layers and known.hidden_size == shape.hidden_size
+                and abs(known.params - shape.params) <= 0.02 * known.params):
+            details = {f: getattr(known, f) for f in DETAIL_FIELDS if f not in given}
+            return dataclasses.replace(shape, **details)
+    return shape
 
 
 def resolve_model(ref: str | ModelShapeIn) -> ModelShape:

@@ -135,3 +135,28 @@ def test_bad_sort_and_paging_are_422(client):
 def test_health_and_ready(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json()["status"] == "ready"
+
+
+def test_nul_characters_are_422_not_500(client, editor_headers):
+    """PostgreSQL cannot store NUL in text (found by the API fuzz test); SQLite can: both must answer cleanly."""
+    resp = client.post("/api/v1/accelerators", json={**ACCEL, "name": "bad\u0000name"}, headers=editor_headers)
+    assert resp.status_code in (201, 422)
+    if resp.status_code == 422:
+        assert "NUL" in resp.json()["detail"]
+    assert client.get("/api/v1/servers/abc%00def").status_code == 404 or \
+        client.get("/api/v1/servers/abc%00def").status_code == 422
+
+
+def test_a_failed_commit_is_an_error_response_not_a_success(app, editor_headers, monkeypatch):
+    """The session dependency commits before the response is sent: a commit failure must reach the client."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy.orm import Session
+
+    client = TestClient(app, raise_server_exceptions=False)
+    def failing_commit(self):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Session, "commit", failing_commit)
+    resp = client.post("/api/v1/accelerators", json=ACCEL, headers=editor_headers)
+    assert resp.status_code == 500
+    assert resp.headers["content-type"].startswith("application/problem+json")

@@ -115,3 +115,16 @@ def test_runtime_is_an_input(client):
     assert old["output_tokens_per_s"] < new["output_tokens_per_s"]
     bad = client.post("/api/v1/estimates/inference", json={**INFER, "runtime": "magic"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "runtime"
+
+
+def test_inline_deepseek_shape_is_modelled_with_its_mla_attention(client):
+    """The ten common fields of DeepSeek-V3 (as a procurement tool would send them) get the preset's MLA details."""
+    from app.estimates.schemas import ModelShapeIn
+    from app.estimates.service import resolve_model
+
+    inline = ModelShapeIn(params=671e9, active_params=37e9, layers=61, hidden_size=7168, attention_heads=128,
+                          kv_heads=128, ffn_hidden_size=18432, vocab_size=129280, experts=256, experts_per_token=8)
+    shape = resolve_model(inline)
+    assert (shape.kv_lora_rank, shape.q_lora_rank, shape.v_head_dim) == (512, 1536, 128)  # DeepSeek-V3 config.json
+    other = resolve_model(inline.model_copy(update={"layers": 60}))
+    assert other.kv_lora_rank == 0  # not the same architecture: nothing is borrowed
