@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from app.reports.charts import all_charts
+from app.reports.charts import all_charts, elevation_rows
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
@@ -34,28 +33,8 @@ def offline_fetcher() -> Any:
     return URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
 
 
-def data_uri(svg: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-
-
-def elevation_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rack items top first, consecutive identical items merged into one row ("U1-24: 4 x server")."""
-    rows: list[dict[str, Any]] = []
-    for item in items:
-        if item["kind"] == "pdu":
-            continue
-        last = rows[-1] if rows else None
-        if last and last["label"] == item["label"] and last["kind"] == item["kind"] and \
-                item["u_start"] + item["u_height"] == last["u_low"]:
-            last.update(u_low=item["u_start"], count=last["count"] + 1)
-        else:
-            rows.append({"label": item["label"], "kind": item["kind"], "count": 1, "u_low": item["u_start"],
-                         "u_high": item["u_start"] + max(item["u_height"], 1) - 1})
-    return rows
-
-
 def plan_html(document: dict[str, Any]) -> str:
-    charts = {name: data_uri(svg) for name, svg in all_charts(document["result"]).items()}
+    charts = all_charts(document["result"], fmt="png")
     template = _env.get_template("reports/plan_report.html")
     return template.render(plan=document, r=document["result"], b=document["result"]["recommended"], charts=charts,
                            elevation_rows=elevation_rows)

@@ -6,7 +6,6 @@ whatever happens to the catalog later.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import logging
 from typing import Any
@@ -78,11 +77,6 @@ def rack_drawings(result: dict[str, Any]) -> list[dict[str, Any]]:
     return drawings
 
 
-def _svg_src(svg: str | bytes) -> str:
-    data = svg.encode() if isinstance(svg, str) else svg
-    return "data:image/svg+xml;base64," + base64.b64encode(data).decode()
-
-
 def charts(plan: Any) -> list[dict[str, str]]:
     """[{title, src}] from app/reports/charts.py (SVG as data: URIs, allowed by img-src 'self' data:)."""
     from app.reports.charts import all_charts
@@ -92,8 +86,7 @@ def charts(plan: Any) -> list[dict[str, str]]:
     except Exception:
         log.exception("chart rendering failed for plan %s", getattr(plan, "id", "?"))  # the page still renders
         return []
-    return [{"title": str(title).replace("_", " ").capitalize(), "src": _svg_src(svg)}
-            for title, svg in produced.items()]
+    return [{"title": str(title).replace("_", " ").capitalize(), "src": src} for title, src in produced.items()]
 
 
 COMPARE_FIELDS: tuple[tuple[str, str, str], ...] = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import csv
 import io
 import json
@@ -100,12 +102,21 @@ def test_unknown_format_is_rejected(client: Any, plan: dict[str, Any]) -> None:
     assert client.get(f"/api/v1/plans/{plan['id']}/report.docx").status_code in (404, 422)
 
 
-def test_charts_are_svg_from_matplotlib(plan: dict[str, Any]) -> None:
-    svgs = charts.all_charts(plan["result"])
+def _decoded(uri: str, mime: str) -> bytes:
+    prefix = f"data:{mime};base64,"
+    assert uri.startswith(prefix)
+    return base64.b64decode(uri[len(prefix):])
+
+
+def test_charts_are_svg_for_the_web_and_png_for_the_pdf(plan: dict[str, Any]) -> None:
+    svgs = {k: _decoded(v, "image/svg+xml").decode() for k, v in charts.all_charts(plan["result"]).items()}
     assert {"pareto", "time", "power"} <= svgs.keys()
     for svg in svgs.values():
         assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "Matplotlib" in svg
     assert "Pareto front" in svgs["pareto"] and "derated limit" in svgs["power"]
+    pngs = charts.all_charts(plan["result"], fmt="png")
+    assert pngs.keys() == svgs.keys()
+    assert all(_decoded(v, "image/png").startswith(b"\x89PNG") for v in pngs.values())
 
 
 def test_pdf_renderer_fetches_nothing_but_data_urls() -> None:
