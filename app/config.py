@@ -29,9 +29,9 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(default=False, description="Mark cookies Secure (set behind TLS)")
     max_body_bytes: int = Field(default=2_000_000, description="Largest accepted request body")
     max_upload_bytes: int = Field(default=5_000_000, description="Largest accepted catalog import")
-    catalog_cache_seconds: float = Field(default=2.0, ge=0, le=3600, description=(
-        "How long a rendered catalog read is reused; a write clears its own worker's cache at once, other "
-        "workers within this time (0 = no cache)"))
+    catalog_cache_seconds: float = Field(default=1.0, ge=0, le=3600, description=(
+        "Catalog read cache: a write clears its own worker's cache at once; other workers check a catalog "
+        "fingerprint at most this often and clear theirs when it changed (0 = no cache)"))
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -49,14 +49,21 @@ async def cached_read(request: Request, settings: Settings,
                       build: Callable[[Session], tuple[bytes, dict[str, str]]]) -> Response:
     """Serve a catalog read from the process cache, or build it in the thread pool on a read session."""
     key = str(request.url.include_query_params())
-    entry = read_cache.CACHE.lookup(key, settings.catalog_cache_seconds)
+    await fresh_catalog_cache(request, settings)
+    entry = read_cache.CACHE.lookup(key) if settings.catalog_cache_seconds > 0 else None
     if entry is None:
-        body, headers = await run_in_threadpool(_build_on_read_session, request, build)
+        entry = await run_in_threadpool(_build_on_read_session, request, build)
         if settings.catalog_cache_seconds > 0:
-            read_cache.CACHE.store(key, body, headers)
-    else:
-        body, headers = entry.body, entry.headers
+            read_cache.CACHE.store(key, entry)
+    body, headers = entry
     return Response(body, media_type="application/json", headers=headers)
+
+
+async def fresh_catalog_cache(request: Request, settings: Settings) -> None:
+    """Let the process cache notice catalog writes made by other workers (at most one query per interval)."""
+    if settings.catalog_cache_seconds > 0 and read_cache.CACHE.refresh_due(settings.catalog_cache_seconds):
+        await run_in_threadpool(read_cache.refresh, request.app.state.read_session_factory,
+                                settings.catalog_cache_seconds)
 
 
 def _build_on_read_session(request: Request, build: Callable[[Session], tuple[bytes, dict[str, str]]]) \

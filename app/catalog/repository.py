@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from app.catalog.kinds import Kind
@@ -84,3 +85,13 @@ def add(session: Session, row: CatalogRow) -> None:
 def delete(session: Session, row: CatalogRow) -> None:
     session.delete(row)
     session.flush()
+
+
+def catalog_fingerprint(session: Session) -> tuple[Any, ...]:
+    """Changes whenever any catalog row is created, updated or deleted: per table (rows, max updated_at,
+    sum of versions), in one round trip."""
+    from app.catalog.kinds import KIND_ORDER, KINDS
+
+    parts = [select(func.count(), func.max(k.model.updated_at), func.coalesce(func.sum(k.model.version), 0))
+             for k in (KINDS[n] for n in KIND_ORDER)]
+    return tuple(tuple(row) for row in session.execute(union_all(*parts)))

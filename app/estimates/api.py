@@ -1,14 +1,26 @@
-"""Estimate endpoints and the workload presets."""
+"""Estimate endpoints and the workload presets.
 
+An estimate needs the hardware spec (a catalog row, kept in the catalog read cache and cleared on any catalog
+commit) and the engine's answer (memoized per identical request and spec); only what is missing runs in the
+thread pool, so a repeated request costs no database round trip and no engine work.
+"""
+
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from app.deps import Reader, SessionDep
+from app.catalog import read_cache
+from app.catalog.api import fresh_catalog_cache
+from app.config import Settings
+from app.deps import Reader, SettingsDep
+from app.engine.specs import AcceleratorSpec, ServerSpec
 from app.estimates import service
 from app.estimates.schemas import InferenceRequest, InferenceResponse, PresetOut, TrainingRequest, TrainingResponse
 
 router = APIRouter(prefix="/api/v1", tags=["estimates"])
+Hardware = AcceleratorSpec | ServerSpec
 
 
 @router.get("/models", response_model=list[PresetOut], summary="Workload presets (model architectures)")
@@ -23,11 +35,36 @@ def get_model(slug: str, _: Reader) -> dict[str, Any]:
 
 @router.post("/estimates/training", response_model=TrainingResponse,
              summary="Training throughput, memory and (with tokens) whole-run time on given hardware")
-def training(body: TrainingRequest, session: SessionDep, _: Reader) -> dict[str, Any]:
-    return service.training_estimate(session=session, request=body)
+async def training(body: TrainingRequest, request: Request, _: Reader, settings: SettingsDep) -> Response:
+    return await _estimate(request, settings, body, service.training_answer)
 
 
 @router.post("/estimates/inference", response_model=InferenceResponse,
              summary="Serving throughput, latency and memory of one replica")
-def inference(body: InferenceRequest, session: SessionDep, _: Reader) -> dict[str, Any]:
-    return service.inference_estimate(session=session, request=body)
+async def inference(body: InferenceRequest, request: Request, _: Reader, settings: SettingsDep) -> Response:
+    return await _estimate(request, settings, body, service.inference_answer)
+
+
+async def _estimate(request: Request, settings: Settings, body: Any,
+                    answer: Callable[[Any, Hardware], bytes]) -> Response:
+    hardware = await _hardware(request, settings, body)
+    payload = service.RESULTS.peek(service.answer_key(body, hardware))
+    if payload is None:
+        payload = await run_in_threadpool(answer, body, hardware)
+    return Response(payload, media_type="application/json")
+
+
+async def _hardware(request: Request, settings: Settings, body: Any) -> Hardware:
+    key = f"spec|{body.accelerator}|{body.server}"
+    await fresh_catalog_cache(request, settings)
+    spec = read_cache.CACHE.lookup(key) if settings.catalog_cache_seconds > 0 else None
+    if spec is None:
+        spec = await run_in_threadpool(_load_hardware, request, body)
+        if settings.catalog_cache_seconds > 0:
+            read_cache.CACHE.store(key, spec)
+    return spec  # type: ignore[no-any-return]
+
+
+def _load_hardware(request: Request, body: Any) -> Hardware:
+    with request.app.state.read_session_factory() as session:
+        return service.hardware_spec(session, accelerator=body.accelerator, server=body.server)

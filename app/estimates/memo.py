@@ -19,6 +19,14 @@ class LruMemo:
         self._lock = threading.Lock()
         self._maxsize = maxsize
 
+    def peek(self, key: str) -> Any | None:
+        """The stored value, or None (no computing)."""
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        return None
+
     def get_or_compute(self, key: str, compute: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._data:

@@ -6,9 +6,11 @@ Shared by the estimate endpoints and the capacity plans (which reuse resolve_mod
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app import engine
@@ -22,10 +24,16 @@ from app.engine.specs import AcceleratorSpec, ServerSpec
 from app.engine.workload import ClassicModel, ModelShape, Precision
 from app.errors import AppError, FieldError, InfeasibleProblem, NotFoundError, ValidationProblem
 from app.estimates.memo import LruMemo
-from app.estimates.schemas import InferenceRequest, ModelShapeIn, TrainingRequest
+from app.estimates.schemas import (
+    InferenceRequest,
+    InferenceResponse,
+    ModelShapeIn,
+    TrainingRequest,
+    TrainingResponse,
+)
 from app.models_library import get_preset, list_presets
 
-RESULTS = LruMemo(maxsize=2048)  # engine answers per (request, hardware spec); see app/estimates/memo.py
+RESULTS = LruMemo(maxsize=2048)  # JSON answers per (request, hardware spec); see app/estimates/memo.py
 
 
 def preset_dicts() -> list[dict[str, Any]]:
@@ -136,11 +144,26 @@ def _check_divisible(req: TrainingRequest) -> None:
 
 
 def training_estimate(*, session: Session, request: TrainingRequest) -> dict[str, Any]:
-    model = resolve_model(request.model)
     hardware = hardware_spec(session, accelerator=request.accelerator, server=request.server)
+    return json.loads(training_answer(request, hardware))  # type: ignore[no-any-return]
+
+
+def training_answer(request: TrainingRequest, hardware: AcceleratorSpec | ServerSpec) -> bytes:
+    """The JSON answer (TrainingResponse), memoized per identical request and hardware spec."""
+    model = resolve_model(request.model)
     _check_divisible(request)
-    key = f"training|{request.model_dump_json()}|{hardware!r}"
-    return RESULTS.get_or_compute(key, lambda: _training(request, model, hardware))  # type: ignore[no-any-return]
+    compute = lambda: _json(TrainingResponse, _training(request, model, hardware))  # noqa: E731
+    return RESULTS.get_or_compute(answer_key(request, hardware), compute)  # type: ignore[no-any-return]
+
+
+def answer_key(request: TrainingRequest | InferenceRequest, hardware: AcceleratorSpec | ServerSpec) -> str:
+    """Memo key: the full request and the full hardware spec (a catalog edit is a new key)."""
+    kind = "training" if isinstance(request, TrainingRequest) else "inference"
+    return f"{kind}|{request.model_dump_json()}|{hardware!r}"
+
+
+def _json(schema: type[BaseModel], data: dict[str, Any]) -> bytes:
+    return schema.model_validate(data).model_dump_json().encode()
 
 
 def _training(request: TrainingRequest, model: ModelShape, hardware: AcceleratorSpec | ServerSpec) -> dict[str, Any]:
@@ -173,10 +196,15 @@ def training_dict(est: engine.TrainingEstimate) -> dict[str, Any]:
 
 
 def inference_estimate(*, session: Session, request: InferenceRequest) -> dict[str, Any]:
-    model = resolve_model(request.model)
     hardware = hardware_spec(session, accelerator=request.accelerator, server=request.server)
-    key = f"inference|{request.model_dump_json()}|{hardware!r}"
-    return RESULTS.get_or_compute(key, lambda: _inference(request, model, hardware))  # type: ignore[no-any-return]
+    return json.loads(inference_answer(request, hardware))  # type: ignore[no-any-return]
+
+
+def inference_answer(request: InferenceRequest, hardware: AcceleratorSpec | ServerSpec) -> bytes:
+    """The JSON answer (InferenceResponse), memoized per identical request and hardware spec."""
+    model = resolve_model(request.model)
+    compute = lambda: _json(InferenceResponse, _inference(request, model, hardware))  # noqa: E731
+    return RESULTS.get_or_compute(answer_key(request, hardware), compute)  # type: ignore[no-any-return]
 
 
 def _inference(request: InferenceRequest, model: ModelShape, hardware: AcceleratorSpec | ServerSpec) -> dict[str, Any]:

@@ -24,8 +24,8 @@ def cached_client(settings, session_factory):  # type: ignore[no-untyped-def]
 
 def test_entries_expire_and_invalidate() -> None:
     cache = ReadCache()
-    cache.store("k", b"body", {"ETag": '"1-1"'})
-    assert cache.lookup("k", ttl_s=60).body == b"body"
+    cache.store("k", (b"body", {"ETag": '"1-1"'}))
+    assert cache.lookup("k", ttl_s=60) == (b"body", {"ETag": '"1-1"'})
     assert cache.lookup("k", ttl_s=-1) is None  # older than its lifetime
     cache.invalidate()
     assert cache.lookup("k", ttl_s=60) is None
@@ -48,3 +48,26 @@ def test_lists_are_cached_per_query(cached_client: TestClient) -> None:
     b200 = cached_client.get("/api/v1/servers", params={"accelerator": "b200"}).json()
     assert h100["items"] != b200["items"]
     assert cached_client.get("/api/v1/servers", params={"accelerator": "h100-sxm"}).json() == h100
+
+
+def test_writes_by_other_processes_are_noticed_through_the_fingerprint(settings, session_factory) -> None:  # type: ignore[no-untyped-def]
+    """A core UPDATE (no ORM events: what another worker's write looks like here) is seen once the interval passed."""
+    import time
+
+    from sqlalchemy import update
+
+    from app.catalog.models import Accelerator
+
+    CACHE.invalidate()
+    application = create_app(settings.model_copy(update={"catalog_cache_seconds": 0.05}))
+    bind_sessions(application.state, session_factory)
+    with TestClient(application) as c:
+        assert c.get(ITEM).json()["notes"] != "changed elsewhere"
+        assert CACHE.lookup(f"http://testserver{ITEM}") is not None  # cached, and no ORM event will clear it
+        with session_factory() as s:
+            s.execute(update(Accelerator).where(Accelerator.slug == "h100-sxm")
+                      .values(notes="changed elsewhere", version=Accelerator.version + 1))
+            s.commit()
+        time.sleep(0.1)
+        assert c.get(ITEM).json()["notes"] == "changed elsewhere"
+    CACHE.invalidate()
