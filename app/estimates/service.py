@@ -23,7 +23,6 @@ from app.engine.inference_memory import serving_runtime
 from app.engine.specs import AcceleratorSpec, ServerSpec
 from app.engine.workload import ClassicModel, ModelShape, Precision
 from app.errors import AppError, FieldError, InfeasibleProblem, NotFoundError, ValidationProblem
-from app.estimates.memo import LruMemo
 from app.estimates.schemas import (
     InferenceRequest,
     InferenceResponse,
@@ -31,9 +30,10 @@ from app.estimates.schemas import (
     TrainingRequest,
     TrainingResponse,
 )
+from app.memo import LruMemo
 from app.models_library import get_preset, list_presets
 
-RESULTS = LruMemo(maxsize=2048)  # JSON answers per (request, hardware spec); see app/estimates/memo.py
+RESULTS = LruMemo(maxsize=2048)  # JSON answers per (request, hardware spec); see app/memo.py
 
 
 def preset_dicts() -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from app import reports
 from app.deps import EditorToken, Reader, SessionDep
+from app.memo import LruMemo
 from app.plans import service
 from app.plans.models import Plan
 from app.plans.schemas import PlanCreate, PlanPage, PlanRead, PlanSummary
@@ -64,11 +65,15 @@ def rerun(plan_id: PlanId, session: SessionDep, principal: EditorToken, response
     return plan
 
 
+RENDERED = LruMemo(maxsize=64)  # report bytes of immutable saved plans: a PDF renders once per worker
+
+
 @router.get("/{plan_id}/report.{fmt}", summary="Plan report: pdf, xlsx, csv (bill of materials) or json",
             response_class=Response)
 def report(plan_id: PlanId, fmt: Literal["pdf", "xlsx", "csv", "json"], session: SessionDep, _: Reader) -> Response:
     plan = service.get_plan(session=session, plan_id=plan_id)
-    body = reports.render(service.plan_document(plan), fmt)
+    document = service.plan_document(plan)
+    body = RENDERED.get_or_compute(f"{fmt}|{service.document_digest(document)}", lambda: reports.render(document, fmt))
     filename = f"plan-{plan.id}.{fmt}"
     return Response(body, media_type=MEDIA_TYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

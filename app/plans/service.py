@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -137,3 +138,8 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "total_capex_usd": plan.total_capex_usd, "created_by": plan.created_by, "rerun_of": plan.rerun_of,
             "created_at": plan.created_at.isoformat() if plan.created_at else None, "request": plan.request,
             "result": plan.result, "catalog_snapshot": plan.catalog_snapshot}
+
+
+def document_digest(document: dict[str, Any]) -> str:
+    """Content hash of a plan document: the same saved plan always renders the same reports."""
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()

@@ -17,13 +17,22 @@ def _money(value: float | None) -> str:
     return "-" if value is None else f"${value:,.0f}"
 
 
+def _money_m(value: float | None) -> str:
+    """Compact money for narrow table columns: $164.5M, $45.4k."""
+    if value is None:
+        return "-"
+    if abs(value) >= 1e6:
+        return f"${value / 1e6:,.1f}M"
+    return f"${value / 1e3:,.1f}k" if abs(value) >= 1e3 else f"${value:,.0f}"
+
+
 def _num(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "-"
     return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
 
 
-_env.filters.update(money=_money, num=_num)
+_env.filters.update(money=_money, money_m=_money_m, num=_num)
 
 
 def offline_fetcher() -> Any:

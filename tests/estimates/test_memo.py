@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.estimates.memo import LruMemo
+from app.memo import LruMemo
 
 
 def test_reuses_identical_keys_and_evicts_oldest() -> None:

@@ -1,8 +1,7 @@
-"""A small thread-safe LRU for engine results.
+"""A small thread-safe LRU for results of pure computations.
 
-The engine is a pure function of its inputs, so an identical request on identical hardware gives an identical
-answer: the live preview and procurement scripts repeat requests often. The key includes the full hardware spec,
-so a catalog edit (new price, new TDP) is a different key, never a stale answer.
+Used for engine answers (the engine is a pure function of request and hardware spec; the key includes the full
+spec, so a catalog edit is a new key, never a stale answer) and for reports of saved plans (immutable).
 """
 
 from __future__ import annotations
