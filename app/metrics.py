@@ -14,6 +14,8 @@ the counters are shared through files in it; /metrics then aggregates every work
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess as prom_multiprocess
@@ -33,6 +35,17 @@ ESTIMATES = Counter(
     "rackplan_estimates_total", "Training and inference estimates computed", ["kind", "outcome"])
 
 UNMATCHED_ROUTE = "<unmatched>"
+
+
+@contextmanager
+def counted(counter: Counter, **labels: str) -> Iterator[None]:
+    """Count one unit of work with outcome="ok", or outcome="error" when it raises."""
+    try:
+        yield
+    except BaseException:
+        counter.labels(**labels, outcome="error").inc()
+        raise
+    counter.labels(**labels, outcome="ok").inc()
 
 
 def observe_request(method: str, route: str, status: int, duration_s: float) -> None:

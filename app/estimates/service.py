@@ -31,6 +31,7 @@ from app.estimates.schemas import (
     TrainingResponse,
 )
 from app.memo import LruMemo
+from app.metrics import ESTIMATES, counted
 from app.models_library import get_preset, list_presets
 
 RESULTS = LruMemo(maxsize=2048)  # JSON answers per (request, hardware spec); see app/memo.py
@@ -167,6 +168,12 @@ def _json(schema: type[BaseModel], data: dict[str, Any]) -> bytes:
 
 
 def _training(request: TrainingRequest, model: ModelShape, hardware: AcceleratorSpec | ServerSpec) -> dict[str, Any]:
+    with counted(ESTIMATES, kind="training"):
+        return _training_unmetered(request, model, hardware)
+
+
+def _training_unmetered(request: TrainingRequest, model: ModelShape,
+                        hardware: AcceleratorSpec | ServerSpec) -> dict[str, Any]:
     try:
         est = engine.estimate_training(
             model, hardware, request.gpu_count, Precision(request.precision), request.seq_len,
@@ -208,6 +215,12 @@ def inference_answer(request: InferenceRequest, hardware: AcceleratorSpec | Serv
 
 
 def _inference(request: InferenceRequest, model: ModelShape, hardware: AcceleratorSpec | ServerSpec) -> dict[str, Any]:
+    with counted(ESTIMATES, kind="inference"):
+        return _inference_unmetered(request, model, hardware)
+
+
+def _inference_unmetered(request: InferenceRequest, model: ModelShape,
+                         hardware: AcceleratorSpec | ServerSpec) -> dict[str, Any]:
     try:
         est = estimate_inference(model, hardware, request.gpu_count, Precision(request.precision),
                                  request.input_tokens, request.output_tokens, concurrency=request.concurrency,

@@ -18,6 +18,7 @@ from app.catalog.service import row_to_dict
 from app.engine.workload import ClassicModel, ModelShape
 from app.errors import FieldError, InfeasibleProblem, NotFoundError, ValidationProblem
 from app.estimates.service import finite, resolve_any_model
+from app.metrics import PLAN_COMPUTATIONS, counted
 from app.plans import repository
 from app.plans.models import Plan
 from app.plans.planner import CatalogSpecs, PlanInfeasibleError, make_plan
@@ -88,7 +89,8 @@ def compute_result(*, session: Session, request: PlanCreate) -> tuple[dict[str, 
     model = _model(request)
     specs, snapshot = _catalog(session, request)
     try:
-        result = make_plan(request, model, specs)
+        with counted(PLAN_COMPUTATIONS):
+            result = make_plan(request, model, specs)
     except PlanInfeasibleError as exc:
         tried = [f"{x['server']}: {x['reason']}" for x in exc.infeasible]
         raise InfeasibleProblem(exc.reason, extra={"tried": tried, "infeasible": exc.infeasible}) from exc

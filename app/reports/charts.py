@@ -22,6 +22,13 @@ SIZE = (6.4, 3.0)
 PNG_DPI = 110  # print resolution of the PDF charts; PNG embeds in WeasyPrint far faster than SVG text layout
 
 
+def _figure(size: tuple[float, float], columns: int = 0) -> tuple[Figure, Any]:
+    """A figure outside pyplot's global state (thread-safe, nothing to close); `columns` > 0 gives a 1-row grid."""
+    fig = Figure(figsize=size)
+    axes = fig.subplots(1, columns, squeeze=False) if columns else fig.subplots()
+    return fig, axes
+
+
 def _render(fig: Figure, fmt: str) -> str:
     """A figure as a data: URI (img-src 'self' data: is allowed by the CSP)."""
     buf = io.BytesIO()
@@ -31,14 +38,13 @@ def _render(fig: Figure, fmt: str) -> str:
     else:
         fig.savefig(buf, format="svg", metadata={"Date": None})
         mime = "image/svg+xml"
-    plt.close(fig)
     return f"data:{mime};base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def pareto_chart(result: dict[str, Any]) -> Figure:
     """Cost versus time (or latency / capacity) over the feasible candidates; Pareto front joined and marked."""
     axes, rows = result["pareto"], result["alternatives"]
-    fig, ax = plt.subplots(figsize=SIZE)
+    fig, ax = _figure(SIZE)
     fig.subplots_adjust(left=0.12, right=0.97, bottom=0.17, top=0.9)
     xs = [float(r[axes["x"]]) for r in rows]
     ys = [float(r[axes["y"]]) / 1e6 for r in rows]
@@ -55,7 +61,7 @@ def pareto_chart(result: dict[str, Any]) -> Figure:
 
 
 def _bars(labels: list[str], values: list[float], unit: str, title: str, limit: float | None = None) -> Figure:
-    fig, ax = plt.subplots(figsize=SIZE)
+    fig, ax = _figure(SIZE)
     fig.subplots_adjust(left=0.3, right=0.97, bottom=0.17, top=0.9)
     ax.barh(labels, values, color="#1f6feb")
     if limit is not None:
@@ -91,7 +97,7 @@ def memory_chart(build: dict[str, Any]) -> Figure:
 def power_chart(build: dict[str, Any]) -> Figure:
     """Nameplate and expected kW of each rack type against its derated limit."""
     racks = build["power"]["per_rack"]
-    fig, ax = plt.subplots(figsize=SIZE)
+    fig, ax = _figure(SIZE)
     fig.subplots_adjust(left=0.3, right=0.97, bottom=0.17, top=0.9)
     names = [f"{r['name']} x{r['count']}" for r in racks]
     pos = range(len(racks))
@@ -117,7 +123,7 @@ def elevation_chart(build: dict[str, Any]) -> Figure:
     """Rack elevations drawn to scale: one column per distinct rack type, U1 at the bottom, runs of identical
     items merged into one block ("18 x leaf"), coloured by kind."""
     racks = list({r["name"]: r for r in reversed(build["racks"]["elevations"])}.values())[::-1][:MAX_ELEVATIONS]
-    fig, axes = plt.subplots(1, len(racks), figsize=(max(2.0, 1.6 * len(racks)), 5.2), squeeze=False)
+    fig, axes = _figure((max(2.0, 1.6 * len(racks)), 5.2), columns=len(racks))
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.9, wspace=0.15)
     for ax, rack in zip(axes[0], racks, strict=True):
         _draw_rack(ax, rack)

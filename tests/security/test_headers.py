@@ -118,3 +118,16 @@ def test_metrics_count_requests_by_route_template_and_expose_domain_counters(cli
     assert "# TYPE rackplan_plan_computations_total counter" in text
     assert "# TYPE rackplan_estimates_total counter" in text
     assert client.get("/metrics").headers["content-type"].startswith("text/plain")
+
+
+def test_domain_counters_move_with_estimates(client) -> None:
+    """An uncached estimate increments rackplan_estimates_total{kind, outcome}."""
+    from app.estimates.service import RESULTS
+
+    RESULTS.clear()  # the answer must really be computed (the memo is per process)
+    labels = {"kind": "inference", "outcome": "ok"}
+    before = _sample(client.get("/metrics").text, "rackplan_estimates_total", **labels)
+    body = {"model": "gpt-j-6b", "accelerator": "l40s", "gpu_count": 1, "precision": "fp8",
+            "input_tokens": 333, "output_tokens": 77}
+    assert client.post("/api/v1/estimates/inference", json=body).status_code == 200
+    assert _sample(client.get("/metrics").text, "rackplan_estimates_total", **labels) == before + 1
