@@ -12,4 +12,4 @@ COPY static ./static
 RUN pip install --no-cache-dir -e . && useradd --system rackplan && mkdir -p data && chown rackplan data
 USER rackplan
 EXPOSE 8000
-CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--proxy-headers", "--timeout-graceful-shutdown", "20"]
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--proxy-headers", "--timeout-graceful-shutdown", "20", "--no-access-log"]

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     )
     auto_migrate: bool = Field(default=True, description="Apply Alembic migrations at start-up")
     auto_seed: bool = Field(default=True, description="Seed the catalog at start-up when it is empty")
+    warm_up_reports: bool = Field(default=True, description="Render a tiny PDF at start-up (first download fast)")
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
-from app import migrate
+from app import migrate, reports
 from app.auth import api as auth_api
 from app.catalog import api as catalog_api
 from app.catalog import transfer_api
@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare_database(settings)
+        if settings.warm_up_reports:
+            reports.warm_up()
         yield
         get_engine(settings.database_url).dispose()
 

@@ -97,7 +97,7 @@ def settings(database_url: str) -> Settings:
     # The catalog read cache is off here: each test's rolled-back transaction would leave stale entries behind.
     # tests/catalog/test_read_cache.py turns it on explicitly.
     return Settings(database_url=database_url, auto_migrate=False, auto_seed=False, secret_key="test-secret",
-                    catalog_cache_seconds=0)
+                    catalog_cache_seconds=0, warm_up_reports=False)
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from app.reports.pdf import plan_pdf
+
 FORMATS = ("pdf", "xlsx", "csv", "json")
 
 
@@ -21,7 +23,12 @@ def render(document: dict[str, Any], fmt: str) -> bytes:
 
         return plan_xlsx(document)
     if fmt == "pdf":
-        from app.reports.pdf import plan_pdf
-
         return plan_pdf(document)
     raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def warm_up() -> None:
+    """Load fonts and layout caches once at start-up, so the first report download is not the slow one."""
+    from app.reports.pdf import warm_up as warm_pdf
+
+    warm_pdf()

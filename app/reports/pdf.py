@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from weasyprint import HTML  # imported with the app (about 1 s), not on the first download
 
 from app.reports.charts import all_charts, elevation_rows
 
@@ -50,7 +51,17 @@ def plan_html(document: dict[str, Any]) -> str:
 
 
 def plan_pdf(document: dict[str, Any]) -> bytes:
-    from weasyprint import HTML
-
     html = HTML(string=plan_html(document), url_fetcher=offline_fetcher(), base_url=None)
     return bytes(html.write_pdf())
+
+
+def warm_up() -> None:
+    """Render a one-line PDF with a tiny chart: loads Pango/fontconfig and matplotlib's font cache."""
+    from matplotlib.figure import Figure
+
+    from app.reports.charts import _render
+
+    fig = Figure(figsize=(1, 1))
+    fig.subplots().plot([0, 1], [0, 1])
+    html = f'<p style="font-family: DejaVu Sans">RackPlan</p><img src="{_render(fig, "png")}">'
+    HTML(string=html, url_fetcher=offline_fetcher(), base_url=None).write_pdf()
