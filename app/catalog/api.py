@@ -48,28 +48,27 @@ def _respond(kind: Kind, row: Any, response: Response) -> dict[str, Any]:
 async def cached_read(request: Request, settings: Settings,
                       build: Callable[[Session], tuple[bytes, dict[str, str]]]) -> Response:
     """Serve a catalog read from the process cache, or build it in the thread pool on a read session."""
-    key = str(request.url.include_query_params())
-    await fresh_catalog_cache(request, settings)
-    entry = read_cache.CACHE.lookup(key) if settings.catalog_cache_seconds > 0 else None
-    if entry is None:
-        entry = await run_in_threadpool(_build_on_read_session, request, build)
-        if settings.catalog_cache_seconds > 0:
-            read_cache.CACHE.store(key, entry)
-    body, headers = entry
+    body, headers = await cached_value(request, settings, str(request.url.include_query_params()), build)
     return Response(body, media_type="application/json", headers=headers)
 
 
-async def fresh_catalog_cache(request: Request, settings: Settings) -> None:
-    """Let the process cache notice catalog writes made by other workers (at most one query per interval)."""
-    if settings.catalog_cache_seconds > 0 and read_cache.CACHE.refresh_due(settings.catalog_cache_seconds):
+async def cached_value(request: Request, settings: Settings, key: str, load: Callable[[Session], Any]) -> Any:
+    """A value derived from catalog rows: from the process cache, else loaded in the thread pool and kept."""
+    enabled = settings.catalog_cache_seconds > 0
+    if enabled and read_cache.CACHE.refresh_due(settings.catalog_cache_seconds):  # other workers' writes
         await run_in_threadpool(read_cache.refresh, request.app.state.read_session_factory,
                                 settings.catalog_cache_seconds)
+    value = read_cache.CACHE.lookup(key) if enabled else None
+    if value is None:
+        value = await run_in_threadpool(_on_read_session, request, load)
+        if enabled:
+            read_cache.CACHE.store(key, value)
+    return value
 
 
-def _build_on_read_session(request: Request, build: Callable[[Session], tuple[bytes, dict[str, str]]]) \
-        -> tuple[bytes, dict[str, str]]:
+def _on_read_session(request: Request, load: Callable[[Session], Any]) -> Any:
     with request.app.state.read_session_factory() as session:
-        return build(session)
+        return load(session)
 
 
 def make_router(kind: Kind) -> APIRouter:

@@ -1,18 +1,18 @@
 """Estimate endpoints and the workload presets.
 
-An estimate needs the hardware spec (a catalog row, kept in the catalog read cache and cleared on any catalog
-commit) and the engine's answer (memoized per identical request and spec); only what is missing runs in the
-thread pool, so a repeated request costs no database round trip and no engine work.
+An estimate needs the hardware spec (from a catalog row, kept in the catalog read cache) and the engine's answer
+(memoized per identical request and spec); only what is missing runs in the thread pool, so a repeated request
+costs no database round trip and no engine work.
 """
 
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.catalog import read_cache
-from app.catalog.api import fresh_catalog_cache
+from app.catalog.api import cached_value
 from app.config import Settings
 from app.deps import Reader, SettingsDep
 from app.engine.specs import AcceleratorSpec, ServerSpec
@@ -55,16 +55,8 @@ async def _estimate(request: Request, settings: Settings, body: Any,
 
 
 async def _hardware(request: Request, settings: Settings, body: Any) -> Hardware:
-    key = f"spec|{body.accelerator}|{body.server}"
-    await fresh_catalog_cache(request, settings)
-    spec = read_cache.CACHE.lookup(key) if settings.catalog_cache_seconds > 0 else None
-    if spec is None:
-        spec = await run_in_threadpool(_load_hardware, request, body)
-        if settings.catalog_cache_seconds > 0:
-            read_cache.CACHE.store(key, spec)
-    return spec  # type: ignore[no-any-return]
-
-
-def _load_hardware(request: Request, body: Any) -> Hardware:
-    with request.app.state.read_session_factory() as session:
+    def load(session: Session) -> Hardware:
         return service.hardware_spec(session, accelerator=body.accelerator, server=body.server)
+
+    key = f"spec|{body.accelerator}|{body.server}"
+    return await cached_value(request, settings, key, load)  # type: ignore[no-any-return]
