@@ -1,6 +1,9 @@
 """Capex, opex, TCO, hourly and per-token cost, energy and carbon with hand-checked arithmetic."""
 
+from dataclasses import replace
+
 import pytest
+from build_fixtures import DGX_H100
 
 from app.engine.cost import (
     HOURS_PER_YEAR,
@@ -16,32 +19,11 @@ from app.engine.cost import (
     usd_per_million_tokens,
 )
 from app.engine.network import FabricLink, design_fabric, design_oob
-from app.engine.specs import AcceleratorSpec, RackSpec, ServerSpec, SiteSpec, StorageSpec, SwitchSpec
+from app.engine.specs import RackSpec, SiteSpec, StorageSpec, SwitchSpec
 from app.engine.storage import StorageNeed, size_storage
 
-H100 = AcceleratorSpec("h100-sxm", "H100 SXM", "NVIDIA", "SXM", {"bf16": 989.5}, 80.0, 3.35, 700.0, 900.0)
 # Prices below are round test values, not market data.
-SERVER = ServerSpec(
-    "dgx-h100",
-    "DGX H100",
-    "NVIDIA",
-    "",
-    H100,
-    8,
-    8,
-    8,
-    400.0,
-    2,
-    400.0,
-    30.72,
-    128.0,
-    8,
-    10200.0,
-    8400.0,
-    "air",
-    130.45,
-    300_000.0,
-)
+SERVER = replace(DGX_H100, part_number="", list_price_usd=300_000.0)
 QM9700 = SwitchSpec("qm9700", "QM9700", "", "infiniband", 64, 400.0, 1, 1720.0, 30_000.0)
 SN2201 = SwitchSpec("sn2201", "SN2201", "", "management", 48, 1.0, 1, 98.0, 2_000.0)
 STORAGE = StorageSpec("box", "Storage box", "", 500.0, 90.0, 65.0, 2, 3000.0, 250_000.0)

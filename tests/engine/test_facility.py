@@ -5,6 +5,7 @@ Server data: NVIDIA DGX H100 datasheet — 8 x H100 SXM (700 W TDP each), ~10.2 
 """
 
 import pytest
+from build_fixtures import DGX_H100, H100
 
 from app.engine.facility import (
     heat_btu_h,
@@ -17,28 +18,6 @@ from app.engine.facility import (
 )
 from app.engine.specs import AcceleratorSpec, RackSpec, ServerSpec, SiteSpec, SwitchSpec
 
-H100 = AcceleratorSpec("h100-sxm", "H100 SXM", "NVIDIA", "SXM", {"bf16": 989.5}, 80.0, 3.35, 700.0, 900.0)
-DGX_H100 = ServerSpec(
-    "dgx-h100",
-    "DGX H100",
-    "NVIDIA",
-    "DGXH-G640F+P2EDI36",
-    H100,
-    8,
-    8,
-    8,
-    400.0,
-    2,
-    400.0,
-    30.72,
-    128.0,
-    8,
-    10200.0,
-    8400.0,
-    "air",
-    130.45,
-    1.0,
-)
 LIQUID_SERVER = ServerSpec(
     "liquid-box",
     "Liquid box",
@@ -186,7 +165,7 @@ def test_top_of_rack_leaf_reserves_space_and_power() -> None:
 def test_rack_scale_system_fills_its_own_rack_without_reserved_units() -> None:
     """GB200 NVL72: one 48U, 132 kW system per 165 kW liquid MGX rack (132 / 0.8 derating)."""
     from app.engine.facility import is_rack_scale
-    from app.engine.specs import AcceleratorSpec, RackSpec, ServerSpec, SiteSpec
+    from app.engine.specs import RackSpec, ServerSpec, SiteSpec
 
     gpu = AcceleratorSpec("gb200", "GB200", "NVIDIA", "Superchip", {"bf16": 2500}, 186, 8.0, 1200, 1800)
     nvl72 = ServerSpec("nvl72", "GB200 NVL72", "NVIDIA", "", gpu, 72, 72, 72, 400, 36, 400, 276, 450, 48,
