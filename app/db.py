@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -72,10 +72,15 @@ def session_factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(url), expire_on_commit=False)
 
 
+def session_scope(url: str) -> AbstractContextManager[Session]:
+    """A session on the URL's database that commits on success and rolls back on error (CLI)."""
+    return transaction(session_factory(url))
+
+
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error (used by CLI and the web dependency)."""
-    session = session_factory(url)()
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session from `factory` that commits on success and rolls back on any error, then closes."""
+    session = factory()
     try:
         yield session
         session.commit()

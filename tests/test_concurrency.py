@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.catalog import service
 from app.catalog.kinds import KINDS
+from app.db import transaction
 from app.errors import PreconditionFailed
 
 WRITERS, ATTEMPTS = 8, 6
@@ -50,15 +51,8 @@ def _read(factory: sessionmaker[Session], slug: str) -> tuple[float, str, int]:
 
 def _in_request_transaction(factory: sessionmaker[Session], work: Callable[[Session], object]) -> None:
     """What the request's session dependency does: commit on success, roll back on any error."""
-    session = factory()
-    try:
+    with transaction(factory) as session:
         work(session)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def _writer(factory: sessionmaker[Session], slug: str, barrier: threading.Barrier, outcomes: Counter) -> None:

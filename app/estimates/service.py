@@ -153,7 +153,11 @@ def training_answer(request: TrainingRequest, hardware: AcceleratorSpec | Server
     """The JSON answer (TrainingResponse), memoized per identical request and hardware spec."""
     model = resolve_model(request.model)
     _check_divisible(request)
-    compute = lambda: _json(TrainingResponse, _training(request, model, hardware))  # noqa: E731
+
+    def compute() -> bytes:
+        with counted(ESTIMATES, kind="training"):  # only real engine work is counted, not memo hits
+            return _json(TrainingResponse, _training(request, model, hardware))
+
     return RESULTS.get_or_compute(answer_key(request, hardware), compute)  # type: ignore[no-any-return]
 
 
@@ -168,12 +172,6 @@ def _json(schema: type[BaseModel], data: dict[str, Any]) -> bytes:
 
 
 def _training(request: TrainingRequest, model: ModelShape, hardware: AcceleratorSpec | ServerSpec) -> dict[str, Any]:
-    with counted(ESTIMATES, kind="training"):
-        return _training_unmetered(request, model, hardware)
-
-
-def _training_unmetered(request: TrainingRequest, model: ModelShape,
-                        hardware: AcceleratorSpec | ServerSpec) -> dict[str, Any]:
     try:
         est = engine.estimate_training(
             model, hardware, request.gpu_count, Precision(request.precision), request.seq_len,
@@ -210,17 +208,15 @@ def inference_estimate(*, session: Session, request: InferenceRequest) -> dict[s
 def inference_answer(request: InferenceRequest, hardware: AcceleratorSpec | ServerSpec) -> bytes:
     """The JSON answer (InferenceResponse), memoized per identical request and hardware spec."""
     model = resolve_model(request.model)
-    compute = lambda: _json(InferenceResponse, _inference(request, model, hardware))  # noqa: E731
+
+    def compute() -> bytes:
+        with counted(ESTIMATES, kind="inference"):  # only real engine work is counted, not memo hits
+            return _json(InferenceResponse, _inference(request, model, hardware))
+
     return RESULTS.get_or_compute(answer_key(request, hardware), compute)  # type: ignore[no-any-return]
 
 
 def _inference(request: InferenceRequest, model: ModelShape, hardware: AcceleratorSpec | ServerSpec) -> dict[str, Any]:
-    with counted(ESTIMATES, kind="inference"):
-        return _inference_unmetered(request, model, hardware)
-
-
-def _inference_unmetered(request: InferenceRequest, model: ModelShape,
-                         hardware: AcceleratorSpec | ServerSpec) -> dict[str, Any]:
     try:
         est = estimate_inference(model, hardware, request.gpu_count, Precision(request.precision),
                                  request.input_tokens, request.output_tokens, concurrency=request.concurrency,
