@@ -47,6 +47,7 @@ SHAPE_KEYS = (
     "qk_nope_head_dim",
     "qk_rope_head_dim",
     "v_head_dim",
+    "routed_nodes_max",
 )
 
 

@@ -58,3 +58,37 @@ def all_to_all_s(
     inter_bytes = message_bytes * (ranks - local) / ranks
     latency = (local - 1) * NVLINK_ALPHA_S + (ranks - local) * NETWORK_ALPHA_S / 8.0
     return max(intra_bytes / intra_byte_s, inter_bytes / inter_byte_s) + latency
+
+
+def expected_distinct_nodes(copies: int, nodes: int, nodes_max: int = 0) -> float:
+    """Distinct nodes a token's `copies` routed experts land on, experts spread uniformly over `nodes`
+    nodes: n (1 - (1 - 1/n)^k), capped by node-limited routing (nodes_max > 0)."""
+    if nodes <= 1:
+        return 1.0
+    distinct = nodes * (1.0 - (1.0 - 1.0 / nodes) ** copies)
+    return min(distinct, float(nodes_max)) if nodes_max > 0 else distinct
+
+
+def dedup_all_to_all_s(
+    token_bytes: float,
+    copies: int,
+    ranks: int,
+    ranks_per_node: int,
+    intra_byte_s: float,
+    inter_byte_s: float,
+    nodes_max: int = 0,
+) -> float:
+    """Node-deduplicated MoE dispatch (DeepEP) of `token_bytes` per rank, each token to `copies` experts [s].
+
+    A token crosses the scale-out network once per distinct remote node it is routed to, to the GPU with
+    the same in-node index, which forwards it over NVLink to the node's other target GPUs; both paths run
+    concurrently (slowest binds). Inside one scale-up domain it is the plain all-to-all."""
+    local = max(1, min(ranks_per_node, ranks))
+    nodes = max(1, ranks // local)
+    if nodes <= 1:
+        return all_to_all_s(token_bytes * copies, ranks, ranks_per_node, intra_byte_s, inter_byte_s)
+    remote_nodes = expected_distinct_nodes(copies, nodes, nodes_max) * (nodes - 1) / nodes
+    inter_bytes = token_bytes * remote_nodes
+    intra_bytes = token_bytes * copies * (local - 1) / local
+    latency = (local - 1) * NVLINK_ALPHA_S + (nodes - 1) * NETWORK_ALPHA_S
+    return max(intra_bytes / intra_byte_s, inter_bytes / inter_byte_s) + latency

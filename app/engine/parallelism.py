@@ -16,6 +16,15 @@ SHARDINGS = ("megatron", "zero1", "zero2", "zero3", "fsdp")
 # attention) and the PyTorch eager FSDP stack (llm-foundry, torchtitan: FlashAttention-2 / SDPA, unfused
 # elementwise kernels, more launches per layer).
 FRAMEWORKS = ("megatron", "pytorch")
+# Pipeline schedules: 1F1B (interleaved when vp > 1; Narayanan et al. 2021) and DeepSeek's DualPipe
+# (bidirectional; a forward and a backward chunk run together so all-to-all and pipeline traffic hide
+# behind compute; arXiv 2412.19437 section 3.2.1).
+PIPELINE_SCHEDULES = ("1f1b", "dualpipe")
+# MoE token dispatchers: the Megatron-Core all-to-all (every routed copy sent separately, BF16 both ways)
+# and DeepEP-style node-deduplicated dispatch (a token crosses the scale-out network once per distinct
+# remote node, then NVLink forwards it; FP8 dispatch under FP8 training, BF16 combine; arXiv 2412.19437
+# section 3.2.2 and 3.3.2; github.com/deepseek-ai/DeepEP).
+MOE_DISPATCHERS = ("alltoall", "deepep")
 # When only an accelerator is given (no server SKU): scale-out per GPU [Gb/s]. 400 Gb/s is one
 # ConnectX-7 NDR port per GPU (DGX H100 datasheet); A100 systems shipped 200 Gb/s HDR per GPU
 # (DGX A100 datasheet: 8x ConnectX-6 200 Gb/s).
@@ -80,6 +89,8 @@ class SoftwareStack:
     micro_batch_size: int | None = None
     tuning: str = "mainstream"  # mainstream / optimal
     framework: str | None = None  # megatron / pytorch; None = pytorch for PyTorch FSDP layouts, else megatron
+    pipeline_schedule: str | None = None  # 1f1b / dualpipe; None = 1f1b (interleaved when vp > 1)
+    moe_dispatcher: str | None = None  # alltoall / deepep; None = deepep under node-limited routing
 
 
 def framework_of(software: SoftwareStack, s: Strategy) -> str:

@@ -12,7 +12,17 @@ from math import ceil
 
 from app.engine import efficiency as eff
 from app.engine.errors import InfeasibleError
-from app.engine.parallelism import GIB, SHARDINGS, TUNINGS, Cluster, SoftwareStack, Strategy, make_cluster
+from app.engine.parallelism import (
+    GIB,
+    MOE_DISPATCHERS,
+    PIPELINE_SCHEDULES,
+    SHARDINGS,
+    TUNINGS,
+    Cluster,
+    SoftwareStack,
+    Strategy,
+    make_cluster,
+)
 from app.engine.specs import AcceleratorSpec, ServerSpec
 from app.engine.training import TrainingEstimate, evaluate_strategy, make_ctx, step_memory
 from app.engine.workload import ModelShape, Precision
@@ -317,6 +327,32 @@ def check_layout(model: ModelShape, gpu_count: int, s: Strategy) -> None:
         raise InfeasibleError("ep must divide the number of experts (MoE models only)", [f"ep={s.ep}"])
 
 
+def schedule_layouts(candidates: list[Strategy], software: SoftwareStack) -> list[Strategy]:
+    """DualPipe needs an even number of pipeline stages and does not interleave (vp = 1)."""
+    if software.pipeline_schedule != "dualpipe":
+        return candidates
+    return list(dict.fromkeys(replace(s, vp=1) for s in candidates if s.pp >= 2 and s.pp % 2 == 0))
+
+
+def check_software(software: SoftwareStack, strategy: Strategy | None) -> None:
+    """Reject unknown software choices and a given layout the pipeline schedule cannot run."""
+    choices = (
+        ("tuning", software.tuning, TUNINGS),
+        ("sharding", software.sharding, SHARDINGS),
+        ("pipeline_schedule", software.pipeline_schedule, PIPELINE_SCHEDULES),
+        ("moe_dispatcher", software.moe_dispatcher, MOE_DISPATCHERS),
+    )
+    for name, value, allowed in choices:
+        if value is not None and value not in allowed:
+            raise InfeasibleError(f"{name} must be one of {', '.join(allowed)}", [str(value)])
+    if software.pipeline_schedule == "dualpipe" and strategy is not None:
+        if strategy.pp < 2 or strategy.pp % 2 or (strategy.vp or 1) > 1:
+            raise InfeasibleError(
+                "the dualpipe schedule needs an even pipeline degree pp >= 2 and no interleaving (vp = 1)",
+                [f"pp={strategy.pp} vp={strategy.vp}"],
+            )
+
+
 def search_strategy(
     model: ModelShape,
     cluster: Cluster,
@@ -336,13 +372,14 @@ def search_strategy(
     reasons: dict[str, float] = {}
     best: TrainingEstimate | None = None
     pure_dp = fixed is None or (is_fsdp_layout(fixed) and software.attention == "flash")
-    if pure_dp and software.tuning != "optimal" and not model.is_moe:
+    dualpipe = software.pipeline_schedule == "dualpipe"
+    if pure_dp and software.tuning != "optimal" and not model.is_moe and not dualpipe:
         fsdp = Strategy(dp=gpu_count)
         best = _choose(model, cluster, precision, seq_len, fsdp, batch, software, params, reasons, True)
         if best is not None:
             return best
     for fallback in (False, True):  # the fallback widens the search only when nothing mainstream fits
-        for layout in layouts(model, cluster, gpu_count, seq_len, fixed, fallback):
+        for layout in schedule_layouts(layouts(model, cluster, gpu_count, seq_len, fixed, fallback), software):
             grow = fixed is not None
             est = _choose(
                 model, cluster, precision, seq_len, layout, batch, software, params, reasons, False, grow, fallback
@@ -375,11 +412,8 @@ def estimate_training(
 
     validate_request(model, gpu_count, seq_len, precision)
     software = resolve_software(software or SoftwareStack(), precision)
-    if software.tuning not in TUNINGS:
-        raise InfeasibleError(f"tuning must be one of {', '.join(TUNINGS)}", [software.tuning])
+    check_software(software, strategy)
     cluster = make_cluster(server_or_accel, gpu_count)
-    if software.sharding is not None and software.sharding not in SHARDINGS:
-        raise InfeasibleError(f"sharding must be one of {', '.join(SHARDINGS)}", [software.sharding])
     check_model_fits(model, cluster, gpu_count)
     if strategy is not None:
         check_layout(model, gpu_count, strategy)

@@ -25,6 +25,9 @@ from app.engine.workload import ModelShape, Precision
 if TYPE_CHECKING:
     from app.engine.run import RunEstimate
 
+# DeepSeek-V3 dedicates 20 of the H800's 132 SMs to all-to-all while DualPipe overlaps it with compute
+# (arXiv 2412.19437 section 3.2.2); applied as the same share of any GPU.
+DUALPIPE_COMM_SM_SHARE = 20.0 / 132.0
 OPTIMIZER_BYTES_PER_PARAM = 30.0  # Adam step traffic: fp32 master/m/v read+write 24, grad 4, bf16 write 2
 FLOPS_DEFINITION = (
     "model FLOPs = 6 N_active + 12 L s h per token (PaLM appendix B; MLA: 6 L s n_heads (d_qk + d_v)); "
@@ -161,17 +164,34 @@ def _tp_exposed_s(c: _Ctx) -> float:
     return one * per_layer * c.model.layers * c.stage_share * (1.0 - c.p.tp_overlap)
 
 
-def _ep_exposed_s(c: _Ctx) -> float:
-    """MoE token dispatch and combine all-to-alls: 4 per MoE layer (fwd + bwd) [s]."""
+def moe_dispatcher(c: _Ctx) -> str:
+    """The given dispatcher; by default DeepEP for models with node-limited routing (the routing restriction
+    exists to bound that dispatcher's scale-out traffic), else the Megatron-Core all-to-all."""
+    if c.software.moe_dispatcher is not None:
+        return c.software.moe_dispatcher
+    return "deepep" if c.model.routed_nodes_max > 0 else "alltoall"
+
+
+def _ep_comm_s(c: _Ctx) -> float:
+    """MoE token dispatch and combine all-to-alls: 4 per MoE layer (fwd + bwd), before any overlap [s].
+
+    The Megatron-Core dispatcher sends BF16 hidden states both ways and every routed copy separately;
+    DeepEP sends a token once per distinct remote node (node-limited routing caps those nodes) and, under
+    FP8 training, dispatches in FP8 while combines stay BF16 (arXiv 2412.19437 section 3.3.2)."""
     m, s = c.model, c.s
     if not m.is_moe or s.ep <= 1:
         return 0.0
     per_layer = 6 if c.recompute == "full" else 4
-    value_bytes = 1.0 if c.precision.name in ("fp8", "fp4") else 2.0
-    msg = c.tokens / s.tp * m.experts_per_token * m.hidden_size * value_bytes
+    deepep = moe_dispatcher(c) == "deepep"
+    value_bytes = 1.5 if deepep and c.precision.name in ("fp8", "fp4") else 2.0  # mean of dispatch and combine
+    token_bytes = c.tokens / s.tp * m.hidden_size * value_bytes
     local = max(1, c.cluster.domain_gpus // s.tp)
-    one = coll.all_to_all_s(msg, s.ep, local, c.cluster.scaleup_byte_s, c.cluster.scaleout_byte_s)
-    return one * per_layer * m.layers * c.stage_share * (1.0 - c.p.ep_overlap)
+    up, out = c.cluster.scaleup_byte_s, c.cluster.scaleout_byte_s
+    if deepep:
+        one = coll.dedup_all_to_all_s(token_bytes, m.experts_per_token, s.ep, local, up, out, m.routed_nodes_max)
+    else:
+        one = coll.all_to_all_s(token_bytes * m.experts_per_token, s.ep, local, up, out)
+    return one * per_layer * m.layers * c.stage_share
 
 
 def _cp_exposed_s(c: _Ctx, attention_s: float) -> float:
@@ -185,13 +205,13 @@ def _cp_exposed_s(c: _Ctx, attention_s: float) -> float:
     return max(comm * (1.0 - c.p.cp_overlap), comm - attention_s)
 
 
-def _pp_exposed_s(c: _Ctx) -> float:
-    """Pipeline activations sent fwd and gradients bwd per microbatch and virtual stage [s]."""
+def _pp_comm_s(c: _Ctx) -> float:
+    """Pipeline activations sent fwd and gradients bwd per microbatch and virtual stage, before overlap [s]."""
     if c.s.pp <= 1:
         return 0.0
     msg = c.tokens * c.model.hidden_size * 2.0 / c.s.tp
     bw = c.cluster.link_byte_s(c.s.tp * c.s.cp * max(1, c.s.dp) * 2)
-    return 2.0 * (c.s.vp or 1) * (msg / bw + coll.NETWORK_ALPHA_S) * (1.0 - c.p.pp_overlap)
+    return 2.0 * (c.s.vp or 1) * (msg / bw + coll.NETWORK_ALPHA_S)
 
 
 def _dp_exposed_s(c: _Ctx, microbatches: int, t_microbatch: float) -> float:
@@ -221,12 +241,36 @@ def _optimizer_s(c: _Ctx) -> float:
     return eff.memory_time_s(shard * OPTIMIZER_BYTES_PER_PARAM, c.hbm, c.p)
 
 
+def is_dualpipe(c: _Ctx) -> bool:
+    return c.software.pipeline_schedule == "dualpipe" and c.s.pp > 1
+
+
 def microbatch_times(c: _Ctx) -> tuple[float, float]:
-    """(compute, exposed communication) of one microbatch on the busiest stage [s]."""
+    """(compute, exposed communication) of one microbatch on the busiest stage [s].
+
+    1F1B hides fixed shares of the all-to-all and pipeline traffic. DualPipe runs a forward and a backward
+    chunk together, so that traffic hides behind the other chunk's compute and only its excess is exposed;
+    the communication kernels hold COMM_SM_SHARE of the SMs meanwhile, which slows the compute."""
     attention = _attention_s(c)
     compute = _linear_compute_s(c) + attention + _memory_bound_s(c) + _moe_overhead_s(c)
-    comm = _tp_exposed_s(c) + _ep_exposed_s(c) + _cp_exposed_s(c, attention) + _pp_exposed_s(c)
-    return compute, comm
+    comm = _tp_exposed_s(c) + _cp_exposed_s(c, attention)
+    ep, pp = _ep_comm_s(c), _pp_comm_s(c)
+    if is_dualpipe(c):
+        if ep > 0:
+            compute /= 1.0 - DUALPIPE_COMM_SM_SHARE
+        return compute, comm + max(0.0, ep + pp - compute)
+    return compute, comm + ep * (1.0 - c.p.ep_overlap) + pp * (1.0 - c.p.pp_overlap)
+
+
+def bubble_s(c: _Ctx, t_microbatch: float) -> float:
+    """Pipeline bubble per step [s]: (p-1)/v microbatch times under 1F1B (Narayanan et al. 2021);
+    DualPipe (p/2 - 1)(F&B + B - 3W) with F = W = t/3, B = 2t/3 and F&B = t: (p/2 - 1) 2t/3
+    (arXiv 2412.19437 Table 2)."""
+    if c.s.pp <= 1:
+        return 0.0
+    if is_dualpipe(c):
+        return max(0.0, c.s.pp / 2.0 - 1.0) * 2.0 * t_microbatch / 3.0
+    return t_microbatch * (c.s.pp - 1) / (c.s.vp or 1)
 
 
 def make_ctx(
@@ -250,7 +294,8 @@ def step_memory(c: _Ctx, microbatches: int) -> MemoryBreakdown:
     fp8 = c.precision.name in ("fp8", "fp4")
     reserve = RUNTIME_RESERVE_GIB * GIB
     return memory_breakdown(
-        c.model, c.s, c.seq_len, microbatches, fp8, c.software.attention or "flash", c.cluster.hbm_usable_bytes, reserve
+        c.model, c.s, c.seq_len, microbatches, fp8, c.software.attention or "flash", c.cluster.hbm_usable_bytes,
+        reserve, dualpipe=is_dualpipe(c),
     )
 
 
@@ -258,7 +303,7 @@ def step_breakdown(c: _Ctx, microbatches: int) -> TimeBreakdown:
     """Time of one optimizer step, split into compute / communication / bubble / other [s]."""
     compute, comm = microbatch_times(c)
     t_mb = compute + comm
-    bubble = t_mb * (c.s.pp - 1) / (c.s.vp or 1) if c.s.pp > 1 else 0.0
+    bubble = bubble_s(c, t_mb)
     dp = _dp_exposed_s(c, microbatches, t_mb)
     other = _optimizer_s(c) + c.p.step_overhead_s
     return TimeBreakdown(microbatches * compute, microbatches * comm + dp, bubble, other)

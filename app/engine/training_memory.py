@@ -121,9 +121,12 @@ def moe_activation_scale(model: ModelShape, recompute: str = "none") -> float:
     return (15.0 + mlp) / 34.0
 
 
-def in_flight_microbatches(pp: int, vp: int, microbatches: int) -> float:
+def in_flight_microbatches(pp: int, vp: int, microbatches: int, dualpipe: bool = False) -> float:
     """Microbatches whose activations the first stage holds under 1F1B: min(m, p), times
-    (1 + (p-1)/(p v)) extra for interleaving (Narayanan et al. 2021, section 2.2.2)."""
+    (1 + (p-1)/(p v)) extra for interleaving (Narayanan et al. 2021, section 2.2.2); DualPipe p + 1
+    (arXiv 2412.19437 Table 2)."""
+    if dualpipe:
+        return float(min(microbatches, pp + 1))
     held = float(min(microbatches, pp))
     if vp > 1 and pp > 1:
         held *= 1.0 + (pp - 1) / (pp * vp)
@@ -131,7 +134,8 @@ def in_flight_microbatches(pp: int, vp: int, microbatches: int) -> float:
 
 
 def activation_stage_bytes(
-    model: ModelShape, s: Strategy, seq_len: int, microbatches: int, recompute: str, attention: str
+    model: ModelShape, s: Strategy, seq_len: int, microbatches: int, recompute: str, attention: str,
+    dualpipe: bool = False,
 ) -> float:
     """Activations of the first pipeline stage [bytes]."""
     layers_stage = -(-model.layers // s.pp)
@@ -142,7 +146,7 @@ def activation_stage_bytes(
         per_layer
         * moe_activation_scale(model, recompute)
         * layers_stage
-        * in_flight_microbatches(s.pp, s.vp or 1, microbatches)
+        * in_flight_microbatches(s.pp, s.vp or 1, microbatches, dualpipe)
     )
 
 
@@ -155,16 +159,21 @@ def memory_breakdown(
     attention: str,
     usable_bytes: float,
     reserve_bytes: float,
+    dualpipe: bool = False,
 ) -> MemoryBreakdown:
-    """Per-GPU memory of the first stage, with the strategy's sharding and recompute policy."""
+    """Per-GPU memory of the first stage, with the strategy's sharding and recompute policy.
+
+    DualPipe keeps two copies of the parameters (each GPU runs a stage of both directions): weights and
+    gradients double, the distributed optimizer shards over twice the replicas (arXiv 2412.19437 Table 2)."""
     sharding = s.sharding or "megatron"
     dense, experts = params_per_gpu(model, s)
     dw, dg, do = model_state_bytes(dense, s.dp * s.cp, sharding, fp8)
     ew, eg, eo = model_state_bytes(experts, max(1, s.dp * s.cp // s.ep), sharding, fp8)
-    w, g, o = dw + ew, dg + eg, do + eo
+    copies = 2.0 if dualpipe else 1.0
+    w, g, o = (dw + ew) * copies, (dg + eg) * copies, do + eo
     if sharding in ("zero3", "fsdp"):
         w += dense * s.pp / model.layers * FSDP_UNSHARDED_BYTES_PER_LAYER_PARAM
-    act = activation_stage_bytes(model, s, seq_len, microbatches, s.recompute or "none", attention)
+    act = activation_stage_bytes(model, s, seq_len, microbatches, s.recompute or "none", attention, dualpipe)
     return MemoryBreakdown(
         w / GIB, g / GIB, o / GIB, act / GIB, reserve_bytes / GIB, (usable_bytes + reserve_bytes) / GIB
     )

@@ -51,6 +51,9 @@ class ModelShape:
     v_head_dim: int = 0  # MLA per-head value dim (DeepSeek-V3: 128); 0 = head_dim
     head_dim_override: int = 0  # explicit attention head dim when it is not hidden / heads (Qwen3: 128)
     shared_experts: int = 0  # always-active experts per MoE layer (DeepSeek-V3: 1)
+    # Node-limited routing: a token's routed experts live on at most this many nodes (0 = no limit).
+    # DeepSeek-V3: M = 4 (arXiv 2412.19437 section 2.1.2, "Node-Limited Routing").
+    routed_nodes_max: int = 0
 
     @property
     def active(self) -> float:

@@ -37,6 +37,9 @@ class ModelShapeIn(BaseModel):
     v_head_dim: Annotated[int, Field(ge=0, le=100_000, description="MLA value dim per head")] = 0
     head_dim_override: Annotated[int, Field(ge=0, le=100_000, description="Head dim when not hidden/heads")] = 0
     shared_experts: Annotated[int, Field(ge=0, le=1_000, description="Always-active experts per MoE layer")] = 0
+    routed_nodes_max: Annotated[int, Field(ge=0, le=100_000, description=(
+        "Node-limited routing: a token's routed experts sit on at most this many nodes (DeepSeek-V3: 4); "
+        "0 = no limit"))] = 0
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelShapeIn:
@@ -92,6 +95,13 @@ class SoftwareIn(BaseModel):
     framework: Literal["megatron", "pytorch"] | None = Field(None, description=(
         "megatron: Megatron-LM with Transformer Engine fused kernels; pytorch: PyTorch FSDP stack (llm-foundry, "
         "torchtitan). None = pytorch for pure data parallelism with FSDP, megatron otherwise"))
+    pipeline_schedule: Literal["1f1b", "dualpipe"] | None = Field(None, description=(
+        "1f1b: Megatron 1F1B, interleaved when vp > 1; dualpipe: DeepSeek's bidirectional schedule (even pp, no "
+        "interleaving, two parameter copies) that hides all-to-all and pipeline traffic behind compute. "
+        "None = 1f1b"))
+    moe_dispatcher: Literal["alltoall", "deepep"] | None = Field(None, description=(
+        "alltoall: Megatron-Core all-to-all, BF16, every routed copy sent; deepep: node-deduplicated dispatch, "
+        "FP8 dispatch under fp8. None = deepep for models with node-limited routing, else alltoall"))
     tuning: Literal["mainstream", "optimal"] = Field("mainstream", description=(
         "mainstream: the recipe a competent team runs on this layout (Megatron distributed optimizer + selective "
         "recompute, or FSDP for pure data parallelism); optimal: fastest of everything that fits (an upper bound)"))

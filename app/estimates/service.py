@@ -64,7 +64,7 @@ def resolve_any_model(ref: str | ModelShapeIn) -> ModelShape | ClassicModel:
 
 
 DETAIL_FIELDS = ("kv_lora_rank", "qk_rope_head_dim", "q_lora_rank", "qk_nope_head_dim", "v_head_dim",
-                 "head_dim_override", "shared_experts")
+                 "head_dim_override", "shared_experts", "routed_nodes_max")
 
 
 def _with_preset_details(shape: ModelShape, given: set[str]) -> ModelShape:
@@ -130,7 +130,8 @@ def _software(req: TrainingRequest) -> engine.SoftwareStack | None:
     s = req.software
     return engine.SoftwareStack(recompute=s.recompute, attention=s.attention, sharding=s.sharding,
                                 micro_batch_size=s.micro_batch_size, tuning=s.tuning,
-                                framework=s.framework)
+                                framework=s.framework, pipeline_schedule=s.pipeline_schedule,
+                                moe_dispatcher=s.moe_dispatcher)
 
 
 def _check_divisible(req: TrainingRequest) -> None:

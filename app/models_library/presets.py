@@ -57,11 +57,12 @@ _TRANSFORMERS = (
        ffn_hidden_size=14336, vocab_size=32000, experts=8, experts_per_token=2),
     _t("deepseek-v3", "DeepSeek-V3", f"{HF}/deepseek-ai/DeepSeek-V3/blob/main/config.json",
        "671B total / 37B active (arXiv 2412.19437); MLA kv_lora_rank 512 + rope 64; 256 routed + 1 shared "
-       "expert, 8 routed per token; first 3 layers dense; ffn_hidden_size is the routed expert width",
+       "expert, 8 routed per token, node-limited routing to at most 4 nodes (section 2.1.2); first 3 layers "
+       "dense; ffn_hidden_size is the routed expert width",
        params=671e9, active_params=37e9, layers=61, hidden_size=7168, attention_heads=128, kv_heads=128,
        ffn_hidden_size=2048, vocab_size=129280, experts=256, experts_per_token=8, kv_lora_rank=512,
        qk_rope_head_dim=64, head_dim_override=192, shared_experts=1, q_lora_rank=1536, qk_nope_head_dim=128,
-       v_head_dim=128),
+       v_head_dim=128, routed_nodes_max=4),
     _t("qwen3-235b-a22b", "Qwen3-235B-A22B", f"{HF}/Qwen/Qwen3-235B-A22B/blob/main/config.json",
        "235B total / 22B active; 128 experts, 8 per token, expert width 1536; head_dim 128",
        params=235e9, active_params=22e9, layers=94, hidden_size=4096, attention_heads=64, kv_heads=4,

@@ -6,6 +6,8 @@ from app.engine.collectives import (
     NETWORK_ALPHA_S,
     NVLINK_ALPHA_S,
     all_to_all_s,
+    dedup_all_to_all_s,
+    expected_distinct_nodes,
     hierarchical_all_reduce_s,
     ring_all_gather_s,
     ring_all_reduce_s,
@@ -45,3 +47,24 @@ def test_all_to_all_inside_one_node_uses_nvlink_only():
     across = all_to_all_s(GIB, 64, 8, 300e9, 40e9)
     latency = 7 * NVLINK_ALPHA_S + 56 * NETWORK_ALPHA_S / 8
     assert across == pytest.approx(56 / 64 * GIB / 40e9 + latency, rel=1e-6)
+
+
+def test_distinct_nodes_of_eight_experts_over_eight_nodes():
+    # 8 (1 - (7/8)^8) = 8 x 0.65639 = 5.2511 nodes without a limit; DeepSeek-V3's node-limited routing caps it at 4
+    assert expected_distinct_nodes(8, 8) == pytest.approx(5.2511, abs=1e-4)
+    assert expected_distinct_nodes(8, 8, nodes_max=4) == 4.0
+    assert expected_distinct_nodes(8, 1) == 1.0
+
+
+def test_deduplicated_dispatch_sends_a_token_once_per_remote_node():
+    # 64 ranks on 8 nodes, 1 GiB of tokens per rank, 8 copies each, at most 4 nodes: 4 x 7/8 GiB over the NIC
+    # (vs 8 x 56/64 = 7 GiB for the plain all-to-all); NVLink forwards 8 x 7/8 GiB at 300 GB/s, faster.
+    t = dedup_all_to_all_s(GIB, 8, 64, 8, 300e9, 40e9, nodes_max=4)
+    latency = 7 * NVLINK_ALPHA_S + 7 * NETWORK_ALPHA_S
+    assert t == pytest.approx(3.5 * GIB / 40e9 + latency, rel=1e-6)
+    plain = all_to_all_s(8 * GIB, 64, 8, 300e9, 40e9)
+    assert plain > 1.9 * t
+
+
+def test_deduplicated_dispatch_inside_one_node_is_the_plain_all_to_all():
+    assert dedup_all_to_all_s(GIB, 8, 8, 8, 300e9, 40e9) == all_to_all_s(8 * GIB, 8, 8, 300e9, 40e9)

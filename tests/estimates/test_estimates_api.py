@@ -128,3 +128,24 @@ def test_inline_deepseek_shape_is_modelled_with_its_mla_attention(client):
     assert (shape.kv_lora_rank, shape.q_lora_rank, shape.v_head_dim) == (512, 1536, 128)  # DeepSeek-V3 config.json
     other = resolve_model(inline.model_copy(update={"layers": 60}))
     assert other.kv_lora_rank == 0  # not the same architecture: nothing is borrowed
+    assert shape.routed_nodes_max == 4  # node-limited routing, arXiv 2412.19437 section 2.1.2
+
+
+DEEPSEEK_H800 = {"model": "deepseek-v3", "accelerator": "h800-sxm", "gpu_count": 2048, "precision": "fp8",
+                 "seq_len": 4096, "global_batch_tokens": 15360 * 4096,
+                 "parallelism": {"tp": 1, "pp": 16, "ep": 64}}
+
+
+def test_pipeline_schedule_and_moe_dispatcher_are_inputs(client):
+    url = "/api/v1/estimates/training"
+    dual = client.post(url, json={**DEEPSEEK_H800, "software": {"pipeline_schedule": "dualpipe"}})
+    assert dual.status_code == 200, dual.text
+    plain = client.post(url, json={**DEEPSEEK_H800, "software": {"moe_dispatcher": "alltoall"}}).json()
+    body = dual.json()
+    assert body["parallelism"]["vp"] == 1
+    assert body["time_breakdown"]["communication_s"] < plain["time_breakdown"]["communication_s"]
+    odd = client.post(url, json={**DEEPSEEK_H800, "parallelism": {"tp": 1, "pp": 1, "ep": 64},
+                                 "software": {"pipeline_schedule": "dualpipe"}})
+    assert odd.status_code == 422 and "even pipeline degree" in odd.json()["detail"]
+    bad = client.post(url, json={**DEEPSEEK_H800, "software": {"moe_dispatcher": "pigeon"}})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "software.moe_dispatcher"

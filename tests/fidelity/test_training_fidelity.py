@@ -48,8 +48,7 @@ def test_every_case_is_cited_and_split():
 def test_holdout_aggregates():
     stats = summary(report())
     n, med, p90 = stats[("holdout", "tokens_per_s_per_gpu")]
-    assert n >= 15 and med <= 10.0  # issue 3 target: median <= 10%
-    assert p90 <= 32.0  # achieved ~30.3%; the 30% target is just missed (DeepSeek-V3 on H800, see the report)
+    assert n >= 15 and med <= 10.0 and p90 <= 30.0  # issue 3 targets (achieved ~7.9% / 19.5% on 20 cases)
     n, med, _ = stats[("holdout", "gpu_hours")]
     assert n >= 4 and med <= 20.0  # issue 3 target: whole-run GPU-hours median <= 20%
 
@@ -70,10 +69,10 @@ def test_beats_the_naive_constant_efficiency_baseline():
 
 def test_defaults_without_software_settings():
     # Requests as users send them (no software, no batch): the engine's mainstream defaults decide.
-    # Issue 3 targets: median met (~7.8%), p90 30% NOT met here (achieved ~32.6%, DeepSeek-V3 on H800).
+    # Issue 3 targets, met here too (achieved ~8.1% / 26.7%).
     stats = summary(report(mode="defaults"))
     n, med, p90 = stats[("holdout", "tokens_per_s_per_gpu")]
-    assert n >= 15 and med <= 10.0 and p90 <= 34.0
+    assert n >= 15 and med <= 10.0 and p90 <= 30.0
     _, med_fit, _ = stats[("fit", "tokens_per_s_per_gpu")]
     assert med_fit <= 10.0  # achieved ~8%
 
