@@ -30,7 +30,9 @@ def test_holdout_aggregates():
     n, med, p90 = stats[("holdout", "output_tokens_per_s")]
     assert n >= 40 and med <= 10.0 and p90 <= 25.0  # issue 3 targets
     n, med, p90 = stats[("holdout", "ttft_ms")]
-    assert n >= 20 and med <= 10.0 and p90 <= 25.0  # target p90 is 20%: not met (24.7% on 24 cases), see the note
+    # target p90 is 20%: not met (24.7% on 24 cases). The 3rd and 4th worst (v0.5 Llama-2-70B H100 TP4 128,
+    # v0.9 Falcon-180B A100 TP8 128) sit between two published tables that disagree by 25-33% on the same config.
+    assert n >= 20 and med <= 10.0 and p90 <= 25.0
 
 
 def test_every_case_names_its_serving_runtime():
