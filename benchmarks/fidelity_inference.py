@@ -27,10 +27,12 @@ from app.engine.workload import ModelShape, Precision  # noqa: E402
 
 CASES_PATH = ROOT / "tests" / "fidelity" / "inference_cases.json"
 Runtimes = dict[str, ServingRuntime]
-# Kernel knobs fitted per runtime; trtllm-0.5 shares trtllm-0.6's values (both predate XQA; its cases are TTFT only).
+# Kernel knobs fitted per runtime; trtllm-0.5 shares trtllm-0.6's gqa_kv_reuse (both predate XQA; its cases are TTFT
+# only, which cannot pin decode KV reads) and fits its own GEMM efficiency_scale.
 RUNTIME_FIT_PARAMS = {
     "trtllm-0.9": ("moe_eff_scale",),
     "trtllm-0.6": ("gqa_kv_reuse",),
+    "trtllm-0.5": ("efficiency_scale",),
     "vllm": ("efficiency_scale", "step_overhead_scale", "hbm_eff_scale"),
 }
 
@@ -94,7 +96,8 @@ def _get(cal: InferenceCalibration, name: str) -> float:
 
 FIT_PARAMS = ("eff_bf16", "eff_fp8", "eff_fp4", "gemm_half_tokens", "hbm_eff_weights", "hbm_eff_kv",
               "attention_eff_scale", "moe_eff_scale", "step_overhead_s", "layer_overhead_s", "allreduce_latency_s",
-              "decode_nonoverlap", "prefill_nonoverlap", "prefill_overhead_s", "min_tile_tokens")
+              "decode_nonoverlap", "prefill_nonoverlap", "prefill_overhead_s", "min_tile_tokens", "pcie_link_eff",
+              "pcie_allreduce_latency_s", "cross_socket_slowdown")
 
 
 def _steps(r: int) -> tuple[float, ...]:

@@ -82,6 +82,7 @@ def _hardware(accel: AcceleratorSpec, tp: int, pp: int, precision: Precision, ru
         moe_eff_scale=runtime.moe_eff_scale, kv_read_factor=kv_read_factor(model, runtime),
         attention_dp=attention_dp, moe_precision=moe_precision,
         moe_peak_flops=accel.peak_flops(moe_precision) if moe_precision else 0.0,
+        fused_parallel_allreduce=runtime.fused_parallel_allreduce, pcie=accel.scaleup_gbyte_s <= 0,
     )
 
 

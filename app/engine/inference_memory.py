@@ -50,10 +50,13 @@ class ServingRuntime:
     # took FP8 expert weights with FP8 activation scales earlier (examples/mixtral/README.md of the v0.9/v0.10
     # era, "FP8 Post-Training Quantization"; v0.10.0 release notes "Added FP8 quantization support for Mixtral").
     moe_compute_precision: str | None = None
+    # One all-reduce per layer for parallel-attention models (GPT-J, Falcon); TensorRT-LLM v0.7.1 release notes:
+    # "Optimize AllReduce for parallel attention on Falcon and GPT-J"; earlier releases reduce attention and MLP apart.
+    fused_parallel_allreduce: bool = True
 
 
 # Fitted kernel knobs (benchmarks/fidelity_inference.py --fit, "fit" cases of the same runtime only).
-_LEGACY_TRTLLM = dict(static_batching=True, moe_compute_precision="fp16")
+_LEGACY_TRTLLM = dict(static_batching=True, moe_compute_precision="fp16", fused_parallel_allreduce=False)
 RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     "trtllm-1.0": ServingRuntime(),  # in-flight batching, XQA, PyTorch backend (perf-overview v1.0)
     # v0.9.0 (gptSessionBenchmark, static batching): XQA present, early MoE plugin. Its FP8 Mixtral rows store and
@@ -64,15 +67,18 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     # v0.5.0 / v0.6.1: static batching, no XQA (GQA decode re-reads KV per query head). gqa_kv_reuse fitted on the
     # 25 v0.6.1 fit cases. These versions predate Mixtral support (v0.7.1 release notes); MoE requests use the
     # FP16-expert equivalent of the v0.9 scale (0.558 x FP16 rate = 0.344 x FP8 rate).
-    "trtllm-0.6": ServingRuntime(name="trtllm-0.6", gqa_kv_reuse=0.421, moe_eff_scale=0.558, **_LEGACY_TRTLLM),
-    "trtllm-0.5": ServingRuntime(name="trtllm-0.5", gqa_kv_reuse=0.421, moe_eff_scale=0.558, **_LEGACY_TRTLLM),
+    "trtllm-0.6": ServingRuntime(name="trtllm-0.6", gqa_kv_reuse=0.400, moe_eff_scale=0.558, **_LEGACY_TRTLLM),
+    # v0.5.0 (the first release with FP8) also has its own GEMM efficiency_scale, fitted on its 13 TTFT fit cases.
+    "trtllm-0.5": ServingRuntime(
+        name="trtllm-0.5", gqa_kv_reuse=0.400, moe_eff_scale=0.558, efficiency_scale=0.912, **_LEGACY_TRTLLM
+    ),
     # vLLM (ROCm build of 2024, the only vLLM source in the case table: Oracle OCI MI300X blog).
     "vllm": ServingRuntime(
         name="vllm",
         kv_memory_fraction=0.90,  # vLLM --gpu-memory-utilization default 0.9 (docs.vllm.ai engine args)
         max_batch_size=256,  # vLLM --max-num-seqs default 256 (docs.vllm.ai engine args)
         # fitted on the 4 Oracle fit cases
-        efficiency_scale=0.361, step_overhead_scale=0.155, hbm_eff_scale=0.836,
+        efficiency_scale=0.361, step_overhead_scale=0.241, hbm_eff_scale=0.717,
     ),
 }
 DEFAULT_RUNTIME = "trtllm-1.0"

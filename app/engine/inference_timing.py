@@ -8,6 +8,8 @@ Decode step = max(M, C) + u min(M, C), M = weights/g / (HBM x eff_w) + KV read /
               + TP all-reduces + fixed per-step overhead.
 MoE decode reads only the experts the batch touches: E (1 - (1 - k/E)^B) per layer; expert GEMMs run at the
 grouped-GEMM efficiency of B k / E tokens per expert.
+TP all-reduces: two ring all-reduces per layer (one for parallel-attention models when the runtime fuses them),
+NVLink or PCIe link efficiency and latency; PCIe rings over more than one socket's four cards pay a fitted slowdown.
 Throughput under continuous batching: C x out / (prefill work of C requests + out x step(C)).
 All efficiencies are fitted on the "fit" cases of tests/fidelity/inference_cases.json
 (benchmarks/fidelity_inference.py --fit); see CALIBRATION for the values and the method.
@@ -19,26 +21,38 @@ from dataclasses import dataclass, field
 
 from app.engine.workload import ModelShape
 
+# Dual-socket 8-GPU PCIe servers hang four cards under each CPU socket's PCIe tree; a ring over all eight crosses
+# the inter-socket link (assumption from dual-root designs such as Supermicro SYS-521GE-TNRT).
+PCIE_GPUS_PER_SOCKET = 4
+
 
 @dataclass(frozen=True)
 class InferenceCalibration:
     """Fitted by coordinate descent on clipped squared log errors of the 112 TensorRT-LLM "fit" cases
-    (benchmarks/fidelity_inference.py --fit); efficiencies capped at 0.9 to stay physical."""
+    (benchmarks/fidelity_inference.py --fit --refit-calibration, 2 passes x 8 rounds, loss 1.006 -> 0.8825 after
+    the PCIe and parallel-attention terms were added; a further pass moves it only to 0.877); efficiencies capped
+    at 0.9 to stay physical."""
 
-    gemm_eff_max: dict[str, float] = field(default_factory=lambda: {"bf16": 0.749, "fp8": 0.600, "fp4": 0.405})
-    gemm_half_tokens: float = 9.22  # tokens per GPU step at which GEMM efficiency is half its maximum
+    gemm_eff_max: dict[str, float] = field(default_factory=lambda: {"bf16": 0.767, "fp8": 0.591, "fp4": 0.399})
+    gemm_half_tokens: float = 7.445  # tokens per GPU step at which GEMM efficiency is half its maximum
     hbm_eff_weights: float = 0.888  # achieved fraction of HBM bandwidth streaming weights
-    hbm_eff_kv: float = 0.880  # achieved fraction streaming paged KV cache (gather, smaller blocks)
-    attention_eff_scale: float = 0.636  # attention kernels reach this fraction of the GEMM efficiency
-    moe_eff_scale: float = 0.764  # grouped expert GEMMs vs dense GEMMs of the same token count
-    step_overhead_s: float = 0.000388  # fixed per-forward host/scheduler cost
-    layer_overhead_s: float = 4.09e-05  # per layer per forward (kernel launches, norms, rotary)
-    allreduce_latency_s: float = 1.63e-05  # per all-reduce on NVLink-class links
-    link_eff: float = 0.700  # achieved fraction of unidirectional scale-up bandwidth
-    prefill_overhead_s: float = 0.00163  # per prefill: request setup, sampling and returning the first token
+    hbm_eff_kv: float = 0.893  # achieved fraction streaming paged KV cache (gather, smaller blocks)
+    attention_eff_scale: float = 0.927  # attention kernels reach this fraction of the GEMM efficiency
+    moe_eff_scale: float = 0.775  # grouped expert GEMMs vs dense GEMMs of the same token count
+    step_overhead_s: float = 0.000262  # fixed per-forward host/scheduler cost
+    layer_overhead_s: float = 5.13e-05  # per layer per forward (kernel launches, norms, rotary)
+    allreduce_latency_s: float = 1.36e-05  # per all-reduce on NVLink-class links
+    link_eff: float = 0.700  # achieved fraction of unidirectional scale-up bandwidth (prior, not fitted)
+    # Tensor parallelism over PCIe peer-to-peer (cards without a scale-up link), fitted on the L40S TP4/TP8 cases:
+    # ~20 GB/s of PCIe Gen4's 32 GB/s per direction, 20 us per all-reduce inside one socket's PCIe tree, and
+    # 1.37x both across the two sockets.
+    pcie_link_eff: float = 0.623
+    pcie_allreduce_latency_s: float = 1.98e-05
+    cross_socket_slowdown: float = 1.373
+    prefill_overhead_s: float = 0.00121  # per prefill: request setup, sampling and returning the first token
     min_tile_tokens: float = 7.688  # tensor-core tiles pad GEMMs to >= 64 rows: fewer tokens cost the same time
-    decode_nonoverlap: float = 0.825  # fraction of the smaller of memory / compute time not hidden by the larger
-    prefill_nonoverlap: float = 0.593  # the same for one prefill forward (weight streaming vs GEMM math)
+    decode_nonoverlap: float = 0.820  # fraction of the smaller of memory / compute time not hidden by the larger
+    prefill_nonoverlap: float = 0.660  # the same for one prefill forward (weight streaming vs GEMM math)
 
 
 CALIBRATION = InferenceCalibration()
@@ -63,6 +77,8 @@ class Hardware:
     attention_dp: bool = False  # MoE: attention data-parallel on every GPU, experts expert-parallel
     moe_peak_flops: float = 0.0  # expert GEMM peak when the runtime computes experts at another precision (0 = same)
     moe_precision: str = ""  # that precision ("" = the serving precision)
+    fused_parallel_allreduce: bool = True  # one all-reduce per layer for parallel-attention models (ServingRuntime)
+    pcie: bool = False  # tensor parallelism over PCIe (no scale-up link): its own link efficiency and latency
 
     @property
     def gpus(self) -> int:
@@ -134,9 +150,19 @@ def allreduce_time(tokens: float, model: ModelShape, layers: float, hw: Hardware
     if hw.tp <= 1:
         return 0.0
     size = tokens * model.hidden_size * 2.0
-    ring_s = 2 * (hw.tp - 1) / hw.tp * size / (hw.link_byte_s * cal.link_eff)
-    per = cal.allreduce_latency_s * (hw.tp - 1) ** 0.5 + ring_s
-    return 2 * layers * per
+    link_eff, latency = (cal.pcie_link_eff, cal.pcie_allreduce_latency_s) if hw.pcie else (
+        cal.link_eff, cal.allreduce_latency_s)
+    ring_s = 2 * (hw.tp - 1) / hw.tp * size / (hw.link_byte_s * link_eff)
+    per = latency * (hw.tp - 1) ** 0.5 + ring_s
+    if hw.pcie and hw.tp > PCIE_GPUS_PER_SOCKET:
+        per *= cal.cross_socket_slowdown
+    return allreduces_per_layer(model, hw) * layers * per
+
+
+def allreduces_per_layer(model: ModelShape, hw: Hardware) -> int:
+    """Tensor-parallel all-reduces per layer and forward: after attention and after the MLP, or one when both
+    read the same input, their outputs are summed (parallel attention) and the runtime fuses the two."""
+    return 1 if model.parallel_attention and hw.fused_parallel_allreduce else 2
 
 
 def overhead_time(model: ModelShape, hw: Hardware, cal: InferenceCalibration) -> float:

@@ -54,6 +54,9 @@ class ModelShape:
     # Node-limited routing: a token's routed experts live on at most this many nodes (0 = no limit).
     # DeepSeek-V3: M = 4 (arXiv 2412.19437 section 2.1.2, "Node-Limited Routing").
     routed_nodes_max: int = 0
+    # Attention and MLP computed side by side from one layer input (GPT-J; Falcon: config "parallel_attn"):
+    # tensor parallelism can then reduce both outputs with one all-reduce per layer instead of two.
+    parallel_attention: bool = False
 
     @property
     def active(self) -> float:

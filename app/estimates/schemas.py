@@ -40,6 +40,9 @@ class ModelShapeIn(BaseModel):
     routed_nodes_max: Annotated[int, Field(ge=0, le=100_000, description=(
         "Node-limited routing: a token's routed experts sit on at most this many nodes (DeepSeek-V3: 4); "
         "0 = no limit"))] = 0
+    parallel_attention: bool = Field(False, description=(
+        "Attention and MLP read the same layer input and are summed (GPT-J, Falcon): inference runtimes that fuse "
+        "it need one tensor-parallel all-reduce per layer instead of two"))
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelShapeIn:

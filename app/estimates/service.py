@@ -64,7 +64,8 @@ def resolve_any_model(ref: str | ModelShapeIn) -> ModelShape | ClassicModel:
 
 
 DETAIL_FIELDS = ("kv_lora_rank", "qk_rope_head_dim", "q_lora_rank", "qk_nope_head_dim", "v_head_dim",
-                 "head_dim_override", "shared_experts", "routed_nodes_max")
+                 "head_dim_override", "shared_experts", "routed_nodes_max",
+                 "parallel_attention")
 
 
 def _with_preset_details(shape: ModelShape, given: set[str]) -> ModelShape:

@@ -24,7 +24,7 @@ class Preset:
     notes: str = ""
 
 
-def _t(slug: str, name: str, url: str, notes: str = "", **shape: float) -> Preset:
+def _t(slug: str, name: str, url: str, notes: str = "", **shape: float | bool) -> Preset:
     return Preset(slug, name, "transformer", ModelShape(name=name, **shape), url, notes)
 
 
@@ -71,11 +71,14 @@ _TRANSFORMERS = (
        params=175e9, layers=96, hidden_size=12288, attention_heads=96, kv_heads=96, ffn_hidden_size=49152,
        vocab_size=50257),
     _t("gpt-j-6b", "GPT-J 6B", f"{HF}/EleutherAI/gpt-j-6b/blob/main/config.json",
-       params=6.05e9, layers=28, hidden_size=4096, attention_heads=16, kv_heads=16, ffn_hidden_size=16384,
-       vocab_size=50400),
+       "attention and feed-forward computed in parallel from one layer input (kingoflolz/mesh-transformer-jax "
+       "README; GPTJBlock sums both outputs)",
+       parallel_attention=True, params=6.05e9, layers=28, hidden_size=4096, attention_heads=16, kv_heads=16,
+       ffn_hidden_size=16384, vocab_size=50400),
     _t("falcon-180b", "Falcon 180B", f"{HF}/tiiuae/falcon-180B/blob/main/config.json",
-       params=180e9, layers=80, hidden_size=14848, attention_heads=232, kv_heads=8, ffn_hidden_size=59392,
-       vocab_size=65024),
+       "parallel attention and MLP in each block (config parallel_attn; Almazrouei et al. 2023, arXiv 2311.16867)",
+       parallel_attention=True, params=180e9, layers=80, hidden_size=14848, attention_heads=232, kv_heads=8,
+       ffn_hidden_size=59392, vocab_size=65024),
 )
 
 _CLASSIC = (

@@ -8,7 +8,7 @@ from inference_hardware import ACCELERATORS
 
 from app.engine.errors import InfeasibleError
 from app.engine.inference import estimate_inference
-from app.engine.inference_timing import experts_touched
+from app.engine.inference_timing import CALIBRATION, Hardware, allreduce_time, experts_touched
 from app.engine.workload import Precision
 from app.models_library import get_preset, list_presets
 
@@ -89,3 +89,32 @@ def test_pipeline_across_domains_for_405b_bf16_on_16_gpus():
 def test_bad_input_rejected():
     with pytest.raises(ValueError):
         estimate_inference(LLAMA70, H100, 0, FP8, 100, 100)
+
+
+def _tp_hardware(tp: int, pcie: bool = False, fused: bool = True) -> Hardware:
+    return Hardware(peak_flops=1e15, hbm_byte_s=3e12, link_byte_s=32e9 if pcie else 450e9, tp=tp, pp=1,
+                    precision="fp8", weight_bytes=1.0, fused_parallel_allreduce=fused, pcie=pcie)
+
+
+def test_allreduce_time_hand_checked_on_nvlink_and_pcie():
+    llama = get_preset("llama-3.1-70b").shape  # 80 layers, hidden 8192
+    size = 128 * 8192 * 2.0  # bf16 activations of 128 tokens
+    cal = CALIBRATION
+    one = cal.allreduce_latency_s * 3**0.5 + 2 * 3 / 4 * size / (450e9 * cal.link_eff)
+    assert allreduce_time(128, llama, 80, _tp_hardware(4), cal) == pytest.approx(2 * 80 * one)
+    pcie = cal.pcie_allreduce_latency_s * 3**0.5 + 2 * 3 / 4 * size / (32e9 * cal.pcie_link_eff)
+    assert allreduce_time(128, llama, 80, _tp_hardware(4, pcie=True), cal) == pytest.approx(2 * 80 * pcie)
+    # eight PCIe cards span both CPU sockets: the whole all-reduce is cross_socket_slowdown slower
+    pcie8 = cal.pcie_allreduce_latency_s * 7**0.5 + 2 * 7 / 8 * size / (32e9 * cal.pcie_link_eff)
+    expected = 2 * 80 * pcie8 * cal.cross_socket_slowdown
+    assert allreduce_time(128, llama, 80, _tp_hardware(8, pcie=True), cal) == pytest.approx(expected)
+
+
+def test_parallel_attention_needs_one_allreduce_per_layer_when_the_runtime_fuses_it():
+    falcon = get_preset("falcon-180b").shape
+    assert falcon.parallel_attention and get_preset("gpt-j-6b").shape.parallel_attention
+    fused = allreduce_time(128, falcon, 80, _tp_hardware(8), CALIBRATION)
+    apart = allreduce_time(128, falcon, 80, _tp_hardware(8, fused=False), CALIBRATION)
+    assert apart == pytest.approx(2 * fused)
+    sequential = replace(falcon, parallel_attention=False)
+    assert allreduce_time(128, sequential, 80, _tp_hardware(8), CALIBRATION) == pytest.approx(apart)
