@@ -8,7 +8,9 @@ from app.engine.strategy import estimate_training
 from app.engine.training import TimeBreakdown, TrainingEstimate
 from app.engine.training_memory import MemoryBreakdown
 
-VERSION = "1.0.0"
+# Recorded in every estimate and saved plan. 1.1.0: MoE dispatch (BF16 Megatron all-to-all, DeepEP, node-limited
+# routing), DualPipe, PCIe tensor parallelism and parallel attention in inference, inference calibration refitted.
+VERSION = "1.1.0"
 
 __all__ = [
     "VERSION",
