@@ -6,6 +6,7 @@ Pure functions of frozen dataclasses; see inference_memory.py and inference_timi
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.engine.errors import InfeasibleError
@@ -135,7 +136,9 @@ def _meets(p: _Point, ttft_ms_max: float | None, tpot_ms_max: float | None) -> b
     return ok_ttft and (tpot_ms_max is None or p.tpot_s * 1e3 <= tpot_ms_max)
 
 
-def _best_point(evaluate, limit: int, ttft_ms_max: float | None, tpot_ms_max: float | None) -> _Point:
+def _best_point(
+    evaluate: Callable[[int], _Point], limit: int, ttft_ms_max: float | None, tpot_ms_max: float | None
+) -> _Point:
     points = [evaluate(c) for c in _candidates(limit)]
     ok = [p for p in points if _meets(p, ttft_ms_max, tpot_ms_max)]
     return max(ok or points[:1], key=lambda p: p.tokens_per_s)

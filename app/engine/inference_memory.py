@@ -10,7 +10,7 @@ Formulas (DESIGN.md section 3, Inference):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.engine.inference_timing import expert_split
 from app.engine.workload import BYTES_PER_VALUE, ModelShape, Precision
@@ -56,7 +56,7 @@ class ServingRuntime:
 
 
 # Fitted kernel knobs (benchmarks/fidelity_inference.py --fit, "fit" cases of the same runtime only).
-_LEGACY_TRTLLM = dict(static_batching=True, moe_compute_precision="fp16", fused_parallel_allreduce=False)
+_LEGACY_TRTLLM = ServingRuntime(static_batching=True, moe_compute_precision="fp16", fused_parallel_allreduce=False)
 RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     "trtllm-1.0": ServingRuntime(),  # in-flight batching, XQA, PyTorch backend (perf-overview v1.0)
     # v0.9.0 (gptSessionBenchmark, static batching): XQA present, early MoE plugin. Its FP8 Mixtral rows store and
@@ -67,10 +67,10 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     # v0.5.0 / v0.6.1: static batching, no XQA (GQA decode re-reads KV per query head). gqa_kv_reuse fitted on the
     # 25 v0.6.1 fit cases. These versions predate Mixtral support (v0.7.1 release notes); MoE requests use the
     # FP16-expert equivalent of the v0.9 scale (0.558 x FP16 rate = 0.344 x FP8 rate).
-    "trtllm-0.6": ServingRuntime(name="trtllm-0.6", gqa_kv_reuse=0.400, moe_eff_scale=0.558, **_LEGACY_TRTLLM),
+    "trtllm-0.6": replace(_LEGACY_TRTLLM, name="trtllm-0.6", gqa_kv_reuse=0.400, moe_eff_scale=0.558),
     # v0.5.0 (the first release with FP8) also has its own GEMM efficiency_scale, fitted on its 13 TTFT fit cases.
-    "trtllm-0.5": ServingRuntime(
-        name="trtllm-0.5", gqa_kv_reuse=0.400, moe_eff_scale=0.558, efficiency_scale=0.912, **_LEGACY_TRTLLM
+    "trtllm-0.5": replace(
+        _LEGACY_TRTLLM, name="trtllm-0.5", gqa_kv_reuse=0.400, moe_eff_scale=0.558, efficiency_scale=0.912
     ),
     # vLLM (ROCm build of 2024, the only vLLM source in the case table: Oracle OCI MI300X blog).
     "vllm": ServingRuntime(

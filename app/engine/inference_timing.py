@@ -109,7 +109,7 @@ def expert_split(model: ModelShape) -> tuple[float, float, float]:
 def experts_touched(model: ModelShape, batch: float) -> float:
     """Expected distinct routed experts per layer when `batch` tokens each pick k of E."""
     e, k = model.experts, model.experts_per_token
-    return e * (1.0 - (1.0 - k / e) ** batch)
+    return float(e * (1.0 - (1.0 - k / e) ** batch))
 
 
 def attention_head_width(model: ModelShape) -> float:
@@ -156,7 +156,7 @@ def allreduce_time(tokens: float, model: ModelShape, layers: float, hw: Hardware
     per = latency * (hw.tp - 1) ** 0.5 + ring_s
     if hw.pcie and hw.tp > PCIE_GPUS_PER_SOCKET:
         per *= cal.cross_socket_slowdown
-    return allreduces_per_layer(model, hw) * layers * per
+    return float(allreduces_per_layer(model, hw) * layers * per)
 
 
 def allreduces_per_layer(model: ModelShape, hw: Hardware) -> int:
