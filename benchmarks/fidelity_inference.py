@@ -32,7 +32,7 @@ Runtimes = dict[str, ServingRuntime]
 RUNTIME_FIT_PARAMS = {
     "trtllm-0.9": ("moe_eff_scale",),
     "trtllm-0.6": ("gqa_kv_reuse",),
-    "trtllm-0.5": ("efficiency_scale",),
+    "trtllm-0.5": ("efficiency_scale", "hopper_efficiency_scale"),
     "vllm": ("efficiency_scale", "step_overhead_scale", "hbm_eff_scale"),
 }
 

@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.engine.efficiency import generation
 from app.engine.errors import InfeasibleError
 from app.engine.inference_memory import (
     GIB,
@@ -78,13 +79,19 @@ def _hardware(accel: AcceleratorSpec, tp: int, pp: int, precision: Precision, ru
     return Hardware(
         peak_flops=accel.peak_flops(precision.name), hbm_byte_s=accel.memory_tbyte_s * 1e12,
         link_byte_s=link * 1e9, tp=tp, pp=pp, precision=precision.name,
-        weight_bytes=weight_bytes_per_value(precision), efficiency_scale=runtime.efficiency_scale,
+        weight_bytes=weight_bytes_per_value(precision), efficiency_scale=runtime_efficiency(runtime, accel),
         overhead_scale=runtime.step_overhead_scale, hbm_eff_scale=runtime.hbm_eff_scale,
         moe_eff_scale=runtime.moe_eff_scale, kv_read_factor=kv_read_factor(model, runtime),
         attention_dp=attention_dp, moe_precision=moe_precision,
         moe_peak_flops=accel.peak_flops(moe_precision) if moe_precision else 0.0,
         fused_parallel_allreduce=runtime.fused_parallel_allreduce, pcie=accel.scaleup_gbyte_s <= 0,
     )
+
+
+def runtime_efficiency(runtime: ServingRuntime, accel: AcceleratorSpec) -> float:
+    """The runtime's GEMM efficiency scale, times its Hopper scale on Hopper GPUs (kernels before wgmma/TMA)."""
+    hopper = generation(accel) == "hopper"
+    return runtime.efficiency_scale * (runtime.hopper_efficiency_scale if hopper else 1.0)
 
 
 def _check_inputs(gpu_count: int, input_tokens: int, output_tokens: int, concurrency: int | None) -> None:

@@ -53,3 +53,13 @@ def test_attention_dp_holds_kv_once_and_warns():
     assert kv_replication(QWEN3, 8, attention_dp=True) == 1.0
     est = estimate_inference(QWEN3, ACCELERATORS["h200-sxm"], 8, FP8, 1000, 1000, attention_dp=True)
     assert any("attention data parallelism" in w for w in est.warnings)
+
+
+def test_hopper_scale_applies_on_hopper_only():
+    from app.engine.inference import runtime_efficiency
+
+    v05 = RUNTIME_PRESETS["trtllm-0.5"]
+    h100, a100 = ACCELERATORS["h100-sxm"], ACCELERATORS["a100-sxm-80gb"]
+    assert runtime_efficiency(v05, h100) == pytest.approx(v05.efficiency_scale * v05.hopper_efficiency_scale)
+    assert runtime_efficiency(v05, a100) == v05.efficiency_scale
+    assert runtime_efficiency(RUNTIME_PRESETS["trtllm-1.0"], h100) == 1.0
