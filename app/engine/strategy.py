@@ -327,11 +327,16 @@ def check_layout(model: ModelShape, gpu_count: int, s: Strategy) -> None:
         raise InfeasibleError("ep must divide the number of experts (MoE models only)", [f"ep={s.ep}"])
 
 
-def schedule_layouts(candidates: list[Strategy], software: SoftwareStack) -> list[Strategy]:
+def dualpipe_can_run(s: Strategy) -> bool:
     """DualPipe needs an even number of pipeline stages and does not interleave (vp = 1)."""
+    return s.pp >= 2 and s.pp % 2 == 0 and (s.vp or 1) == 1
+
+
+def schedule_layouts(candidates: list[Strategy], software: SoftwareStack) -> list[Strategy]:
+    """The candidate layouts the pipeline schedule can run (DualPipe: no interleaving, even pp)."""
     if software.pipeline_schedule != "dualpipe":
         return candidates
-    return list(dict.fromkeys(replace(s, vp=1) for s in candidates if s.pp >= 2 and s.pp % 2 == 0))
+    return list(dict.fromkeys(s for s in (replace(c, vp=1) for c in candidates) if dualpipe_can_run(s)))
 
 
 def check_software(software: SoftwareStack, strategy: Strategy | None) -> None:
@@ -345,12 +350,11 @@ def check_software(software: SoftwareStack, strategy: Strategy | None) -> None:
     for name, value, allowed in choices:
         if value is not None and value not in allowed:
             raise InfeasibleError(f"{name} must be one of {', '.join(allowed)}", [str(value)])
-    if software.pipeline_schedule == "dualpipe" and strategy is not None:
-        if strategy.pp < 2 or strategy.pp % 2 or (strategy.vp or 1) > 1:
-            raise InfeasibleError(
-                "the dualpipe schedule needs an even pipeline degree pp >= 2 and no interleaving (vp = 1)",
-                [f"pp={strategy.pp} vp={strategy.vp}"],
-            )
+    if software.pipeline_schedule == "dualpipe" and strategy is not None and not dualpipe_can_run(strategy):
+        raise InfeasibleError(
+            "the dualpipe schedule needs an even pipeline degree pp >= 2 and no interleaving (vp = 1)",
+            [f"pp={strategy.pp} vp={strategy.vp}"],
+        )
 
 
 def search_strategy(

@@ -250,7 +250,7 @@ def microbatch_times(c: _Ctx) -> tuple[float, float]:
 
     1F1B hides fixed shares of the all-to-all and pipeline traffic. DualPipe runs a forward and a backward
     chunk together, so that traffic hides behind the other chunk's compute and only its excess is exposed;
-    the communication kernels hold COMM_SM_SHARE of the SMs meanwhile, which slows the compute."""
+    the communication kernels hold DUALPIPE_COMM_SM_SHARE of the SMs meanwhile, which slows the compute."""
     attention = _attention_s(c)
     compute = _linear_compute_s(c) + attention + _memory_bound_s(c) + _moe_overhead_s(c)
     comm = _tp_exposed_s(c) + _cp_exposed_s(c, attention)

@@ -128,11 +128,7 @@ def _strategy(req: TrainingRequest) -> engine.Strategy | None:
 def _software(req: TrainingRequest) -> engine.SoftwareStack | None:
     if req.software is None:
         return None
-    s = req.software
-    return engine.SoftwareStack(recompute=s.recompute, attention=s.attention, sharding=s.sharding,
-                                micro_batch_size=s.micro_batch_size, tuning=s.tuning,
-                                framework=s.framework, pipeline_schedule=s.pipeline_schedule,
-                                moe_dispatcher=s.moe_dispatcher)
+    return engine.SoftwareStack(**req.software.model_dump())  # same field names
 
 
 def _check_divisible(req: TrainingRequest) -> None:
