@@ -108,6 +108,8 @@ def _capped(name: str, value: float) -> bool:
     """Efficiencies and reuse fractions stay physical (<= 0.9 of peak, reuse <= 1)."""
     if name == "gqa_kv_reuse" or (name.endswith("_scale") and name in RUNTIME_FIELDS):
         return value > 1.0  # a runtime is no better than the calibrated TensorRT-LLM 1.0 kernels
+    if name == "attention_eff_scale":
+        return value > 1.0  # fused attention reaches no higher a fraction of peak than dense GEMMs (FA2/FA3 papers)
     return "eff" in name and not name.startswith("gemm_half") and "scale" not in name and value > 0.9
 
 
@@ -152,6 +154,7 @@ def fit(rounds: int = 8, passes: int = 2) -> tuple[InferenceCalibration, Runtime
             runtimes = _fit_runtime(cal, runtimes, key, rounds)
         legacy = runtimes["trtllm-0.6"]
         runtimes["trtllm-0.5"] = dataclasses.replace(runtimes["trtllm-0.5"], gqa_kv_reuse=legacy.gqa_kv_reuse)
+        runtimes["trtllm-0.8"] = dataclasses.replace(runtimes["trtllm-0.9"], name="trtllm-0.8")
         if "--refit-calibration" in sys.argv:
             cal = _fit_calibration(cal, runtimes, rounds)
     return cal, runtimes

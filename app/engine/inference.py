@@ -188,8 +188,8 @@ def estimate_inference(
     """Serving estimate of one replica (TP inside the scale-up domain, PP across domains).
 
     concurrency None = the throughput-optimal concurrency that fits memory and meets the latency targets.
-    runtime: a RUNTIME_PRESETS name ("trtllm-1.0" default, "trtllm-0.9", "trtllm-0.6", "trtllm-0.5", "vllm")
-    or a ServingRuntime. attention_dp (MoE only): attention data-parallel, experts expert-parallel on all GPUs.
+    runtime: a RUNTIME_PRESETS name ("trtllm-1.0" default, "trtllm-0.9", "trtllm-0.8", "trtllm-0.6", "trtllm-0.5",
+    "vllm") or a ServingRuntime. attention_dp (MoE only): attention data-parallel, experts expert-parallel on all GPUs.
     Raises InfeasibleError when the weights (plus one sequence of KV cache) do not fit.
     """
     _check_inputs(gpu_count, input_tokens, output_tokens, concurrency)

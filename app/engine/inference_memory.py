@@ -86,6 +86,9 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
         efficiency_scale=0.361, step_overhead_scale=0.241, hbm_eff_scale=0.717,
     ),
 }
+# v0.8.0: the same gptSessionBenchmark static batching and XQA kernels one release earlier (its performance.md
+# tables follow the v0.9.0 method); it shares v0.9's knobs, having no MoE rows of its own to fit them on.
+RUNTIME_PRESETS["trtllm-0.8"] = replace(RUNTIME_PRESETS["trtllm-0.9"], name="trtllm-0.8")
 DEFAULT_RUNTIME = "trtllm-1.0"
 VLLM_RUNTIME = RUNTIME_PRESETS["vllm"]
 

@@ -63,3 +63,13 @@ def test_hopper_scale_applies_on_hopper_only():
     assert runtime_efficiency(v05, h100) == pytest.approx(v05.efficiency_scale * v05.hopper_efficiency_scale)
     assert runtime_efficiency(v05, a100) == v05.efficiency_scale
     assert runtime_efficiency(RUNTIME_PRESETS["trtllm-1.0"], h100) == 1.0
+
+
+def test_v08_shares_every_v09_knob():
+    # v0.8.0 has no MoE rows of its own to fit: it must answer exactly as v0.9 does, under its own name
+    from dataclasses import replace
+
+    assert RUNTIME_PRESETS["trtllm-0.8"] == replace(RUNTIME_PRESETS["trtllm-0.9"], name="trtllm-0.8")
+    v08 = estimate_inference(LLAMA70, H100, 8, FP8, 128, 1, concurrency=1, runtime="trtllm-0.8")
+    v09 = estimate_inference(LLAMA70, H100, 8, FP8, 128, 1, concurrency=1, runtime="trtllm-0.9")
+    assert v08.ttft_ms == v09.ttft_ms

@@ -117,6 +117,15 @@ def test_runtime_is_an_input(client):
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "runtime"
 
 
+def test_api_offers_every_runtime_preset():
+    from typing import get_args
+
+    from app.engine.inference_memory import RUNTIME_PRESETS
+    from app.estimates.schemas import ServingRuntimeName
+
+    assert set(get_args(ServingRuntimeName)) == set(RUNTIME_PRESETS)
+
+
 def test_inline_deepseek_shape_is_modelled_with_its_mla_attention(client):
     """The ten common fields of DeepSeek-V3 (as a procurement tool would send them) get the preset's MLA details."""
     from app.estimates.schemas import ModelShapeIn
