@@ -73,3 +73,18 @@ def test_v08_shares_every_v09_knob():
     v08 = estimate_inference(LLAMA70, H100, 8, FP8, 128, 1, concurrency=1, runtime="trtllm-0.8")
     v09 = estimate_inference(LLAMA70, H100, 8, FP8, 128, 1, concurrency=1, runtime="trtllm-0.9")
     assert v08.ttft_ms == v09.ttft_ms
+
+
+def test_short_prompt_gaps_are_stated_where_the_cases_show_them():
+    mixtral = get_preset("mixtral-8x7b").shape
+    falcon = get_preset("falcon-180b").shape
+    short = estimate_inference(mixtral, H100, 2, FP8, 128, 1, concurrency=1, runtime="trtllm-0.9")
+    long = estimate_inference(mixtral, H100, 2, FP8, 2048, 1, concurrency=1, runtime="trtllm-0.9")
+    assert any("short-prompt MoE" in w for w in short.warnings)
+    assert not any("short-prompt MoE" in w for w in long.warnings)
+    old = estimate_inference(falcon, H100, 8, FP8, 128, 1, concurrency=1, runtime="trtllm-0.9")
+    new = estimate_inference(falcon, H100, 8, FP8, 128, 1, concurrency=1, runtime="trtllm-1.0")
+    assert any("Falcon-180B-class" in w for w in old.warnings)
+    assert not any("Falcon-180B-class" in w for w in new.warnings)
+    gptj = estimate_inference(get_preset("gpt-j-6b").shape, H100, 1, FP8, 128, 1, concurrency=1, runtime="trtllm-0.9")
+    assert not any("Falcon" in w for w in gptj.warnings)  # GPT-J's 128-token rows are within 7%
