@@ -184,10 +184,10 @@ def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tok
         return []
     notes = []
     if model.is_moe:
-        notes.append("short-prompt MoE prefill: published Mixtral 8x7B first-token latencies at 128 tokens are "
+        notes.append("short-prompt MoE prefill: published Mixtral 8x7B batch-1 first-token latencies at 128 tokens are "
                      "12-37% below this estimate (TensorRT-LLM 0.9)")
     if model.parallel_attention and runtime.name in ("trtllm-0.8", "trtllm-0.9") and model.params > 1e11:
-        notes.append("Falcon-180B-class parallel attention on TensorRT-LLM 0.8/0.9: published 128-token "
+        notes.append("Falcon-180B-class parallel attention on TensorRT-LLM 0.8/0.9: published batch-1 128-token "
                      "first-token latencies are 25-50% above this estimate (a cost that does not shrink with TP)")
     return notes
 
