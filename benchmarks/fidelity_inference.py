@@ -21,7 +21,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "engine")]
 from inference_hardware import ACCELERATORS  # noqa: E402
 
 from app.engine.inference import estimate_inference  # noqa: E402
-from app.engine.inference_memory import RUNTIME_PRESETS, ServingRuntime  # noqa: E402
+from app.engine.inference_memory import RUNTIME_PRESETS, ServingRuntime, with_aliases  # noqa: E402
 from app.engine.inference_timing import CALIBRATION, InferenceCalibration  # noqa: E402
 from app.engine.workload import ModelShape, Precision  # noqa: E402
 
@@ -154,7 +154,7 @@ def fit(rounds: int = 8, passes: int = 2) -> tuple[InferenceCalibration, Runtime
             runtimes = _fit_runtime(cal, runtimes, key, rounds)
         legacy = runtimes["trtllm-0.6"]
         runtimes["trtllm-0.5"] = dataclasses.replace(runtimes["trtllm-0.5"], gqa_kv_reuse=legacy.gqa_kv_reuse)
-        runtimes["trtllm-0.8"] = dataclasses.replace(runtimes["trtllm-0.9"], name="trtllm-0.8")
+        runtimes = with_aliases(runtimes)
         if "--refit-calibration" in sys.argv:
             cal = _fit_calibration(cal, runtimes, rounds)
     return cal, runtimes

@@ -86,9 +86,18 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
         efficiency_scale=0.361, step_overhead_scale=0.241, hbm_eff_scale=0.717,
     ),
 }
-# v0.8.0: the same gptSessionBenchmark static batching and XQA kernels one release earlier (its performance.md
-# tables follow the v0.9.0 method); it shares v0.9's knobs, having no MoE rows of its own to fit them on.
-RUNTIME_PRESETS["trtllm-0.8"] = replace(RUNTIME_PRESETS["trtllm-0.9"], name="trtllm-0.8")
+# Releases that take another release's knobs, having no cases of their own to fit them on. v0.8.0: the same
+# gptSessionBenchmark static batching and XQA kernels one release before v0.9.0 (its performance.md tables follow
+# the v0.9.0 method), and no MoE rows.
+RUNTIME_ALIASES = {"trtllm-0.8": "trtllm-0.9"}
+
+
+def with_aliases(presets: dict[str, ServingRuntime]) -> dict[str, ServingRuntime]:
+    """The presets plus each alias as a renamed copy of the preset it follows (re-derived after a fit)."""
+    return {**presets, **{alias: replace(presets[src], name=alias) for alias, src in RUNTIME_ALIASES.items()}}
+
+
+RUNTIME_PRESETS = with_aliases(RUNTIME_PRESETS)
 DEFAULT_RUNTIME = "trtllm-1.0"
 VLLM_RUNTIME = RUNTIME_PRESETS["vllm"]
 
