@@ -25,12 +25,14 @@ from app.engine.inference_memory import RUNTIME_PRESETS, ServingRuntime, with_al
 from app.engine.inference_timing import CALIBRATION, InferenceCalibration  # noqa: E402
 from app.engine.workload import ModelShape, Precision  # noqa: E402
 
+LEGACY_MOE_RATIO = 0.558 / 0.344  # FP16-expert scale of v0.5/v0.6 per v0.9 FP8 scale (inference_memory.py)
 CASES_PATH = ROOT / "tests" / "fidelity" / "inference_cases.json"
 Runtimes = dict[str, ServingRuntime]
 # Kernel knobs fitted per runtime; trtllm-0.5 shares trtllm-0.6's gqa_kv_reuse (both predate XQA; its cases are TTFT
 # only, which cannot pin decode KV reads) and fits its own GEMM efficiency_scale.
 RUNTIME_FIT_PARAMS = {
-    "trtllm-0.9": ("moe_eff_scale",),
+    "trtllm-0.9": ("moe_eff_scale", "hopper_moe_eff_scale"),
+    "trtllm-0.17": ("moe_eff_scale", "reserve_gib_per_gpu"),
     "trtllm-0.6": ("gqa_kv_reuse",),
     "trtllm-0.5": ("efficiency_scale", "hopper_efficiency_scale"),
     "vllm": ("efficiency_scale", "step_overhead_scale", "hbm_eff_scale"),
@@ -97,7 +99,7 @@ def _get(cal: InferenceCalibration, name: str) -> float:
 FIT_PARAMS = ("eff_bf16", "eff_fp8", "eff_fp4", "gemm_half_tokens", "hbm_eff_weights", "hbm_eff_kv",
               "attention_eff_scale", "moe_eff_scale", "step_overhead_s", "layer_overhead_s", "allreduce_latency_s",
               "decode_nonoverlap", "prefill_nonoverlap", "prefill_overhead_s", "min_tile_tokens", "pcie_link_eff",
-              "pcie_allreduce_latency_s", "cross_socket_slowdown")
+              "pcie_allreduce_latency_s", "cross_socket_slowdown", "link_eff")
 
 
 def _steps(r: int) -> tuple[float, ...]:
@@ -108,6 +110,8 @@ def _capped(name: str, value: float) -> bool:
     """Efficiencies and reuse fractions stay physical (<= 0.9 of peak, reuse <= 1)."""
     if name == "gqa_kv_reuse" or (name.endswith("_scale") and name in RUNTIME_FIELDS):
         return value > 1.0  # a runtime is no better than the calibrated TensorRT-LLM 1.0 kernels
+    if name.endswith("nonoverlap"):
+        return value > 1.0  # at worst the two run one after the other
     if name == "attention_eff_scale":
         return value > 1.0  # fused attention reaches no higher a fraction of peak than dense GEMMs (FA2/FA3 papers)
     return "eff" in name and not name.startswith("gemm_half") and "scale" not in name and value > 0.9
@@ -131,19 +135,36 @@ def _fit_calibration(cal: InferenceCalibration, runtimes: Runtimes, rounds: int)
     return cal
 
 
+def _runtime_moves(names: tuple[str, ...], r: int) -> list[dict[str, float]]:
+    """Multiplicative steps of one knob, then of each pair in opposite directions (a x f, b / f): coupled knobs
+    such as an overall and a Hopper-only scale lie along a diagonal valley one-knob steps cannot follow."""
+    moves = [{name: f} for name in names for f in _steps(r)]
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    return moves + [{a: f, b: 1 / f} for a, b in pairs for f in _steps(r)]
+
+
 def _fit_runtime(cal: InferenceCalibration, runtimes: Runtimes, key: str, rounds: int) -> Runtimes:
     cases = [c for c in load_cases() if c["split"] == "fit" and c["request"]["runtime"] == key]
     best = _loss(cal, cases, runtimes)
     for r in range(rounds):
-        for name in RUNTIME_FIT_PARAMS[key]:
-            for factor in _steps(r):
-                value = getattr(runtimes[key], name) * factor
-                trial = dict(runtimes, **{key: dataclasses.replace(runtimes[key], **{name: value})})
-                loss = _loss(cal, cases, trial) if not _capped(name, value) else best
-                if loss < best:
-                    runtimes, best = trial, loss
+        for move in _runtime_moves(RUNTIME_FIT_PARAMS[key], r):
+            values = {name: getattr(runtimes[key], name) * f for name, f in move.items()}
+            trial = dict(runtimes, **{key: dataclasses.replace(runtimes[key], **values)})
+            capped = any(_capped(name, value) for name, value in values.items())
+            loss = _loss(cal, cases, trial) if not capped else best
+            if loss < best:
+                runtimes, best = trial, loss
     print(f"{key} loss {best:.4f} on {len(cases)} cases")
     return runtimes
+
+
+def _legacy_moe(runtimes: Runtimes) -> Runtimes:
+    """v0.5/v0.6 predate Mixtral: their MoE knobs follow v0.9's (FP16-expert equivalent, same Sm80 kernels)."""
+    v09 = runtimes["trtllm-0.9"]
+    moe = v09.moe_eff_scale * LEGACY_MOE_RATIO
+    return dict(runtimes, **{key: dataclasses.replace(runtimes[key], moe_eff_scale=moe,
+                                                          hopper_moe_eff_scale=v09.hopper_moe_eff_scale)
+                             for key in ("trtllm-0.6", "trtllm-0.5")})
 
 
 def fit(rounds: int = 8, passes: int = 2) -> tuple[InferenceCalibration, Runtimes]:
@@ -154,6 +175,7 @@ def fit(rounds: int = 8, passes: int = 2) -> tuple[InferenceCalibration, Runtime
             runtimes = _fit_runtime(cal, runtimes, key, rounds)
         legacy = runtimes["trtllm-0.6"]
         runtimes["trtllm-0.5"] = dataclasses.replace(runtimes["trtllm-0.5"], gqa_kv_reuse=legacy.gqa_kv_reuse)
+        runtimes = _legacy_moe(runtimes)
         runtimes = with_aliases(runtimes)
         if "--refit-calibration" in sys.argv:
             cal = _fit_calibration(cal, runtimes, rounds)
@@ -167,6 +189,8 @@ def main() -> None:
         print(cal)
         for key in RUNTIME_FIT_PARAMS:
             print(key, {name: round(getattr(runtimes[key], name), 4) for name in RUNTIME_FIT_PARAMS[key]})
+        print("legacy moe", {k: (round(runtimes[k].moe_eff_scale, 4), round(runtimes[k].hopper_moe_eff_scale, 4))
+                             for k in ("trtllm-0.6", "trtllm-0.5")})
     rows = report(cal, runtimes)
     for r in rows:
         print(f"{r['split']:7s} {r['id']:64s} {r['metric']:19s} measured {r['measured']:9.1f} "

@@ -81,7 +81,7 @@ def _hardware(accel: AcceleratorSpec, tp: int, pp: int, precision: Precision, ru
         link_byte_s=link * 1e9, tp=tp, pp=pp, precision=precision.name,
         weight_bytes=weight_bytes_per_value(precision), efficiency_scale=runtime_efficiency(runtime, accel),
         overhead_scale=runtime.step_overhead_scale, hbm_eff_scale=runtime.hbm_eff_scale,
-        moe_eff_scale=runtime.moe_eff_scale, kv_read_factor=kv_read_factor(model, runtime),
+        moe_eff_scale=runtime_moe_efficiency(runtime, accel), kv_read_factor=kv_read_factor(model, runtime),
         attention_dp=attention_dp, moe_precision=moe_precision,
         moe_peak_flops=accel.peak_flops(moe_precision) if moe_precision else 0.0,
         fused_parallel_allreduce=runtime.fused_parallel_allreduce, pcie=accel.scaleup_gbyte_s <= 0,
@@ -92,6 +92,12 @@ def runtime_efficiency(runtime: ServingRuntime, accel: AcceleratorSpec) -> float
     """The runtime's GEMM efficiency scale, times its Hopper scale on Hopper GPUs (kernels before wgmma/TMA)."""
     hopper = generation(accel) == "hopper"
     return runtime.efficiency_scale * (runtime.hopper_efficiency_scale if hopper else 1.0)
+
+
+def runtime_moe_efficiency(runtime: ServingRuntime, accel: AcceleratorSpec) -> float:
+    """The runtime's grouped expert-GEMM scale, times its Hopper MoE scale on Hopper GPUs."""
+    hopper = generation(accel) == "hopper"
+    return runtime.moe_eff_scale * (runtime.hopper_moe_eff_scale if hopper else 1.0)
 
 
 def _check_inputs(gpu_count: int, input_tokens: int, output_tokens: int, concurrency: int | None) -> None:
@@ -185,11 +191,22 @@ def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tok
     notes = []
     if model.is_moe:
         notes.append("short-prompt MoE prefill: published Mixtral 8x7B batch-1 first-token latencies at 128 tokens are "
-                     "12-37% below this estimate (TensorRT-LLM 0.9)")
+                     "13-33% below this estimate (TensorRT-LLM 0.9)")
     if model.parallel_attention and runtime.name in ("trtllm-0.8", "trtllm-0.9") and model.params > 1e11:
         notes.append("Falcon-180B-class parallel attention on TensorRT-LLM 0.8/0.9: published batch-1 128-token "
                      "first-token latencies are 25-50% above this estimate (a cost that does not shrink with TP)")
     return notes
+
+
+LONG_OUTPUT_TOKENS = 2000  # the v0.17 rows with 2,000-4,096 output tokens show the gap below
+
+
+def _long_decode_warnings(hw: Hardware, output_tokens: int) -> list[str]:
+    """Known throughput gap at TP8 over NVLink with long outputs (benchmarks/fidelity_inference.py, v0.17 rows)."""
+    if hw.tp < 8 or hw.pcie or output_tokens < LONG_OUTPUT_TOKENS:
+        return []
+    return ["TP8 over NVLink with 2,000+ output tokens: published TensorRT-LLM 0.17 Mixtral 8x7B/8x22B throughput "
+            "is up to 24% below this estimate (about 15% in the median); treat it as an upper bound"]
 
 
 def _confidence(notes: list[str]) -> str:
@@ -205,8 +222,9 @@ def estimate_inference(
     """Serving estimate of one replica (TP inside the scale-up domain, PP across domains).
 
     concurrency None = the throughput-optimal concurrency that fits memory and meets the latency targets.
-    runtime: a RUNTIME_PRESETS name ("trtllm-1.0" default, "trtllm-0.9", "trtllm-0.8", "trtllm-0.6", "trtllm-0.5",
-    "vllm") or a ServingRuntime. attention_dp (MoE only): attention data-parallel, experts expert-parallel on all GPUs.
+    runtime: a RUNTIME_PRESETS name ("trtllm-1.0" default, "trtllm-0.17", "trtllm-0.9", "trtllm-0.8", "trtllm-0.6",
+    "trtllm-0.5", "vllm") or a ServingRuntime. attention_dp (MoE only): attention data-parallel, experts
+    expert-parallel on all GPUs.
     Raises InfeasibleError when the weights (plus one sequence of KV cache) do not fit.
     """
     _check_inputs(gpu_count, input_tokens, output_tokens, concurrency)
@@ -219,7 +237,7 @@ def estimate_inference(
         _infeasible(model, precision, accel, gpu_count, plan)
     hw = _hardware(accel, tp, pp, precision, runtime, model, attention_dp)
     notes = (_warnings(model, accel, precision, pp) + _runtime_warnings(runtime, attention_dp)
-             + _short_prompt_warnings(model, runtime, input_tokens))
+             + _short_prompt_warnings(model, runtime, input_tokens) + _long_decode_warnings(hw, output_tokens))
     confidence = _confidence(notes)
 
     def evaluate(c: int) -> _Point:

@@ -44,6 +44,10 @@ class ServingRuntime:
     step_overhead_scale: float = 1.0  # relative per-step host/scheduler/launch overhead
     hbm_eff_scale: float = 1.0  # relative achieved HBM bandwidth (weights and KV streaming)
     moe_eff_scale: float = 1.0  # relative grouped expert-GEMM efficiency
+    # The same on Hopper only: MoE plugins before the SM90 TMA grouped GEMM dispatched CUTLASS Sm80 grouped-GEMM
+    # kernels on H100 (moe_gemm_kernels_template.h: "TODO Update the arch to Sm90 once CUTLASS hopper
+    # specialisations are available"), native on Ada and Ampere, short of Hopper's peak (see hopper_efficiency_scale).
+    hopper_moe_eff_scale: float = 1.0
     # Share of a KV head's reads reused by the other query heads of its GQA group: 1 = grouped-query decode kernel
     # (TRT-LLM XQA, v0.7+); legacy masked-MHA kernels re-read K/V for every query head (L2 hits only).
     gqa_kv_reuse: float = 1.0
@@ -62,20 +66,30 @@ class ServingRuntime:
 _LEGACY_TRTLLM = ServingRuntime(static_batching=True, moe_compute_precision="fp16", fused_parallel_allreduce=False)
 RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     "trtllm-1.0": ServingRuntime(),  # in-flight batching, XQA, PyTorch backend (perf-overview v1.0)
+    # v0.17 (TensorRT engine backend, trtllm-bench, in-flight batching): its dense rows match v1.0 within ~5% (Llama 3.1
+    # 8B H100 128/128: 28,837 vs 28,312 tok/s; 70B H100 TP2 2048/128: 773 vs 762), so v1.0's dense kernels; its own
+    # MoE scale and runtime reserve, fitted on its Mixtral fit cases. KV fraction 0.95 "in majority of cases"
+    # (perf-overview.md, v0.17 revision).
+    "trtllm-0.17": ServingRuntime(name="trtllm-0.17", kv_memory_fraction=0.95, moe_eff_scale=0.876,
+                                  reserve_gib_per_gpu=0.47),
     # v0.9.0 (gptSessionBenchmark, static batching): XQA present, early MoE plugin. Its FP8 Mixtral rows store and
     # run the experts in FP8 (NVIDIA in TensorRT-LLM issue #1229, 2024-03-05: "Mixtral with FP8 ... will be released
     # in version 0.9.0"); 19.5 ms TTFT on 4 x L40S is below the 26 ms floor of streaming FP16 experts.
-    # moe_eff_scale fitted on the v0.9 Mixtral 8x7B fit cases (performance.md, v0.9.0 revision).
-    "trtllm-0.9": ServingRuntime(name="trtllm-0.9", moe_eff_scale=0.344, static_batching=True),
+    # moe_eff_scale (all GPUs) and hopper_moe_eff_scale (Hopper only: the v0.9 MoE plugin's grouped GEMM ran CUTLASS
+    # Sm80 kernels on H100; Hopper-specialised TMA grouped GEMM came after v0.9.0) fitted on the v0.9 Mixtral 8x7B fit
+    # cases (performance.md, v0.9.0 revision): 0.537 x 0.624 = 0.335 on H100/H200.
+    "trtllm-0.9": ServingRuntime(name="trtllm-0.9", moe_eff_scale=0.537, hopper_moe_eff_scale=0.624,
+                                 static_batching=True),
     # v0.5.0 / v0.6.1: static batching, no XQA (GQA decode re-reads KV per query head). gqa_kv_reuse fitted on the
     # 25 v0.6.1 fit cases. These versions predate Mixtral support (v0.7.1 release notes); MoE requests use the
-    # FP16-expert equivalent of the v0.9 scale (0.558 x FP16 rate = 0.344 x FP8 rate).
-    "trtllm-0.6": replace(_LEGACY_TRTLLM, name="trtllm-0.6", gqa_kv_reuse=0.400, moe_eff_scale=0.558),
+    # FP16-expert equivalent of the v0.9 scales (0.558 / 0.344 x the v0.9 FP8 scale), on the same Sm80 kernels.
+    "trtllm-0.6": replace(_LEGACY_TRTLLM, name="trtllm-0.6", gqa_kv_reuse=0.415, moe_eff_scale=0.871,
+                          hopper_moe_eff_scale=0.624),
     # v0.5.0 (the first release with FP8) has its own GEMM efficiency scales, overall and on Hopper, fitted on its
-    # 13 TTFT fit cases: its H100 rows run ~18% below the calibrated kernels (0.948 x 0.863), A100 and L40S ~5%.
+    # 13 TTFT fit cases: its H100 rows run ~17% below the calibrated kernels (0.962 x 0.863), A100 and L40S ~4%.
     "trtllm-0.5": replace(
-        _LEGACY_TRTLLM, name="trtllm-0.5", gqa_kv_reuse=0.400, moe_eff_scale=0.558, efficiency_scale=0.948,
-        hopper_efficiency_scale=0.863,
+        _LEGACY_TRTLLM, name="trtllm-0.5", gqa_kv_reuse=0.415, moe_eff_scale=0.871, hopper_moe_eff_scale=0.624,
+        efficiency_scale=0.962, hopper_efficiency_scale=0.863,
     ),
     # vLLM (ROCm build of 2024, the only vLLM source in the case table: Oracle OCI MI300X blog).
     "vllm": ServingRuntime(
@@ -83,7 +97,7 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
         kv_memory_fraction=0.90,  # vLLM --gpu-memory-utilization default 0.9 (docs.vllm.ai engine args)
         max_batch_size=256,  # vLLM --max-num-seqs default 256 (docs.vllm.ai engine args)
         # fitted on the 4 Oracle fit cases
-        efficiency_scale=0.361, step_overhead_scale=0.241, hbm_eff_scale=0.717,
+        efficiency_scale=0.384, step_overhead_scale=0.330, hbm_eff_scale=0.717,
     ),
 }
 # Releases that take another release's knobs, having no cases of their own to fit them on. v0.8.0: the same

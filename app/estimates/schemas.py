@@ -10,7 +10,8 @@ Precision = Literal["bf16", "fp16", "fp8", "fp4"]
 PresetSlug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$",
                                   description="Preset slug from GET /api/v1/models")]
 HwSlug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
-ServingRuntimeName = Literal["trtllm-1.0", "trtllm-0.9", "trtllm-0.8", "trtllm-0.6", "trtllm-0.5", "vllm"]
+ServingRuntimeName = Literal[
+    "trtllm-1.0", "trtllm-0.17", "trtllm-0.9", "trtllm-0.8", "trtllm-0.6", "trtllm-0.5", "vllm"]
 Degree = Annotated[int, Field(ge=1, le=65_536)]
 
 
@@ -131,8 +132,9 @@ class InferenceRequest(HardwareChoice):
     ttft_ms_max: Annotated[float | None, Field(gt=0, le=3_600_000)] = None
     tpot_ms_max: Annotated[float | None, Field(gt=0, le=3_600_000)] = None
     runtime: ServingRuntimeName = Field("trtllm-1.0", description=(
-        "Serving software the figures assume: TensorRT-LLM 1.0 in-flight batching (default), older TensorRT-LLM "
-        "releases with static batching (0.9, 0.8, 0.6, 0.5), or vLLM"))
+        "Serving software the figures assume: TensorRT-LLM 1.0 in-flight batching (default), TensorRT-LLM 0.17 "
+        "(TensorRT engine backend, in-flight batching), older TensorRT-LLM releases with static batching (0.9, 0.8, "
+        "0.6, 0.5), or vLLM"))
 
 
 class MemoryOut(BaseModel):

@@ -4,7 +4,7 @@ import pytest
 from inference_hardware import ACCELERATORS
 
 from app.engine.inference import estimate_inference, kv_read_factor
-from app.engine.inference_memory import RUNTIME_PRESETS, kv_replication, serving_runtime
+from app.engine.inference_memory import RUNTIME_PRESETS, ServingRuntime, kv_replication, serving_runtime
 from app.engine.workload import Precision
 from app.models_library import get_preset
 
@@ -26,7 +26,8 @@ def test_default_runtime_is_trtllm_1_0():
 def test_kv_read_factor_hand_checked():
     # Llama 3 70B: 64 query heads / 8 KV heads = 8; reuse 0.400 -> 1 + 7 x 0.600 = 5.2
     assert kv_read_factor(LLAMA70, RUNTIME_PRESETS["trtllm-1.0"]) == 1.0
-    assert kv_read_factor(LLAMA70, RUNTIME_PRESETS["trtllm-0.6"]) == pytest.approx(5.2)
+    assert kv_read_factor(LLAMA70, ServingRuntime(gqa_kv_reuse=0.4)) == pytest.approx(5.2)
+    assert kv_read_factor(LLAMA70, RUNTIME_PRESETS["trtllm-0.6"]) > 4.0  # pre-XQA: most KV re-read per head
 
 
 def test_pre_xqa_gqa_long_decode_is_much_slower():
@@ -88,3 +89,49 @@ def test_short_prompt_gaps_are_stated_where_the_cases_show_them():
     assert not any("Falcon-180B-class" in w for w in new.warnings)
     gptj = estimate_inference(get_preset("gpt-j-6b").shape, H100, 1, FP8, 128, 1, concurrency=1, runtime="trtllm-0.9")
     assert not any("Falcon" in w for w in gptj.warnings)  # GPT-J's 128-token rows are within 7%
+
+
+MIXTRAL = get_preset("mixtral-8x7b").shape
+L40S = ACCELERATORS["l40s"]
+
+
+def test_hopper_moe_scale_applies_on_hopper_only():
+    # TensorRT-LLM 0.9 ran CUTLASS Sm80 grouped GEMMs for the experts: native on Ada, short of Hopper's peak.
+    v09 = RUNTIME_PRESETS["trtllm-0.9"]
+    assert v09.hopper_moe_eff_scale < 1.0
+    plain = ServingRuntime(name="x", moe_eff_scale=v09.moe_eff_scale, static_batching=True)
+    for accel, slower in ((H100, True), (L40S, False)):
+        with_scale = estimate_inference(MIXTRAL, accel, 4, FP8, 2048, 1, concurrency=1, runtime=v09)
+        without = estimate_inference(MIXTRAL, accel, 4, FP8, 2048, 1, concurrency=1, runtime=plain)
+        assert (with_scale.ttft_ms > without.ttft_ms * 1.05) is slower
+        assert with_scale.ttft_ms >= without.ttft_ms
+
+
+def test_dense_models_ignore_moe_scales():
+    v09 = RUNTIME_PRESETS["trtllm-0.9"]
+    plain = ServingRuntime(name="x", static_batching=True)
+    a = estimate_inference(LLAMA70, H100, 4, FP8, 2048, 128, concurrency=8, runtime=v09)
+    b = estimate_inference(LLAMA70, H100, 4, FP8, 2048, 128, concurrency=8, runtime=plain)
+    assert a.output_tokens_per_s == pytest.approx(b.output_tokens_per_s)
+
+
+def test_trtllm_0_17_keeps_v1_dense_kernels_with_its_own_memory_knobs():
+    v017, v10 = RUNTIME_PRESETS["trtllm-0.17"], RUNTIME_PRESETS["trtllm-1.0"]
+    assert v017.kv_memory_fraction == 0.95  # perf-overview.md v0.17: 0.95 "in majority of cases"
+    assert (v017.efficiency_scale, v017.hbm_eff_scale, v017.static_batching) == (1.0, 1.0, False)
+    assert v017.reserve_gib_per_gpu < v10.reserve_gib_per_gpu
+    # the smaller reserve and larger KV fraction leave more KV cache for the same model on the same GPUs
+    a = estimate_inference(LLAMA70, H100, 2, FP8, 1000, 1000, runtime=v017)
+    b = estimate_inference(LLAMA70, H100, 2, FP8, 1000, 1000, runtime=v10)
+    assert a.kv_cache_gib > b.kv_cache_gib
+
+
+def test_tp8_long_outputs_over_nvlink_carry_the_known_gap():
+    def warned(accel, gpus, out):
+        est = estimate_inference(MIXTRAL, accel, gpus, FP8, 128, out)
+        return any("TP8 over NVLink" in w for w in est.warnings)
+
+    assert warned(H100, 8, 2048)
+    assert not warned(H100, 8, 128)  # short outputs: within 10% in the published rows
+    assert not warned(H100, 4, 2048)
+    assert not warned(L40S, 8, 2048)  # PCIe TP8 rows are within 7%
