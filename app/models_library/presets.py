@@ -55,6 +55,10 @@ _TRANSFORMERS = (
        "46.7B total, 12.9B active per token (mistral.ai/news/mixtral-of-experts)",
        params=46.7e9, active_params=12.9e9, layers=32, hidden_size=4096, attention_heads=32, kv_heads=8,
        ffn_hidden_size=14336, vocab_size=32000, experts=8, experts_per_token=2),
+    _t("mixtral-8x22b", "Mixtral 8x22B", f"{HF}/mistralai/Mixtral-8x22B-v0.1/blob/main/config.json",
+       "140.6B total, 39B active per token (mistral.ai/news/mixtral-8x22b: 141B / 39B)",
+       params=140.6e9, active_params=39.1e9, layers=56, hidden_size=6144, attention_heads=48, kv_heads=8,
+       ffn_hidden_size=16384, vocab_size=32000, experts=8, experts_per_token=2),
     _t("deepseek-v3", "DeepSeek-V3", f"{HF}/deepseek-ai/DeepSeek-V3/blob/main/config.json",
        "671B total / 37B active (arXiv 2412.19437); MLA kv_lora_rank 512 + rope 64; 256 routed + 1 shared "
        "expert, 8 routed per token, node-limited routing to at most 4 nodes (section 2.1.2); first 3 layers "

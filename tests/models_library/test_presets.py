@@ -37,3 +37,13 @@ def test_deepseek_v3_shape():
     m = get_preset("deepseek-v3").shape
     assert (m.layers, m.hidden_size, m.experts, m.experts_per_token, m.shared_experts) == (61, 7168, 256, 8, 1)
     assert (m.kv_lora_rank, m.qk_rope_head_dim, m.params, m.active) == (512, 64, 671e9, 37e9)
+
+
+@pytest.mark.parametrize("slug", ["mixtral-8x7b", "mixtral-8x22b"])
+def test_mixtral_shapes_reproduce_total_and_active_params(slug):
+    # 8 experts of 3 h f per layer, top-2 routed; attention and embeddings shared (Mistral AI: 46.7B/12.9B, 141B/39B)
+    m = get_preset(slug).shape
+    shared = _dense_params(m) - m.layers * 3 * m.hidden_size * m.ffn_hidden_size
+    expert = m.layers * 3 * m.hidden_size * m.ffn_hidden_size
+    assert shared + m.experts * expert == pytest.approx(m.params, rel=0.02)
+    assert shared + m.experts_per_token * expert == pytest.approx(m.active, rel=0.02)
