@@ -80,7 +80,8 @@ def _hardware(accel: AcceleratorSpec, tp: int, pp: int, precision: Precision, ru
         peak_flops=accel.peak_flops(precision.name), hbm_byte_s=accel.memory_tbyte_s * 1e12,
         link_byte_s=link * 1e9, tp=tp, pp=pp, precision=precision.name,
         weight_bytes=weight_bytes_per_value(precision), efficiency_scale=runtime_efficiency(runtime, accel),
-        overhead_scale=runtime.step_overhead_scale, hbm_eff_scale=runtime.hbm_eff_scale,
+        overhead_scale=runtime.step_overhead_scale, prefill_overhead_scale=runtime.prefill_overhead_scale,
+        hbm_eff_scale=runtime.hbm_eff_scale,
         moe_eff_scale=runtime_moe_efficiency(runtime, accel), kv_read_factor=kv_read_factor(model, runtime),
         attention_dp=attention_dp, moe_precision=moe_precision,
         moe_peak_flops=accel.peak_flops(moe_precision) if moe_precision else 0.0,
@@ -184,7 +185,8 @@ def _runtime_warnings(runtime: ServingRuntime, attention_dp: bool) -> list[str]:
 SHORT_PROMPT_TOKENS = 512  # the published short-prompt TTFT rows are 128 tokens; the gaps below were seen there
 
 
-def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tokens: int) -> list[str]:
+def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tokens: int,
+                           tp: int = 1) -> list[str]:
     """Known TTFT gaps on short prompts, measured on the held-out and fit cases (benchmarks/fidelity_inference.py)."""
     if input_tokens > SHORT_PROMPT_TOKENS:
         return []
@@ -195,6 +197,9 @@ def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tok
     if model.parallel_attention and runtime.name in ("trtllm-0.8", "trtllm-0.9") and model.params > 1e11:
         notes.append("Falcon-180B-class parallel attention on TensorRT-LLM 0.8/0.9: published batch-1 128-token "
                      "first-token latencies are 25-50% above this estimate (a cost that does not shrink with TP)")
+    if runtime.name == "lmdeploy-0.1" and tp > 1:
+        notes.append("LMDeploy 0.1 with tensor parallelism: the published 128-token first-token latency of Llama 2 "
+                     "70B on 4 x A100 is 33% above this estimate")
     return notes
 
 
@@ -223,7 +228,7 @@ def estimate_inference(
 
     concurrency None = the throughput-optimal concurrency that fits memory and meets the latency targets.
     runtime: a RUNTIME_PRESETS name ("trtllm-1.0" default, "trtllm-0.17", "trtllm-0.9", "trtllm-0.8", "trtllm-0.6",
-    "trtllm-0.5", "vllm") or a ServingRuntime. attention_dp (MoE only): attention data-parallel, experts
+    "trtllm-0.5", "lmdeploy-0.1", "vllm") or a ServingRuntime. attention_dp (MoE only): attention data-parallel, experts
     expert-parallel on all GPUs.
     Raises InfeasibleError when the weights (plus one sequence of KV cache) do not fit.
     """
@@ -237,7 +242,7 @@ def estimate_inference(
         _infeasible(model, precision, accel, gpu_count, plan)
     hw = _hardware(accel, tp, pp, precision, runtime, model, attention_dp)
     notes = (_warnings(model, accel, precision, pp) + _runtime_warnings(runtime, attention_dp)
-             + _short_prompt_warnings(model, runtime, input_tokens) + _long_decode_warnings(hw, output_tokens))
+             + _short_prompt_warnings(model, runtime, input_tokens, tp) + _long_decode_warnings(hw, output_tokens))
     confidence = _confidence(notes)
 
     def evaluate(c: int) -> _Point:

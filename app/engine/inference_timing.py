@@ -73,6 +73,7 @@ class Hardware:
     weight_bytes: float  # bytes per stored weight
     efficiency_scale: float = 1.0  # the serving runtime's kernel knobs (ServingRuntime)
     overhead_scale: float = 1.0
+    prefill_overhead_scale: float = 1.0  # the runtime's fixed prefill costs vs the calibrated stack's
     hbm_eff_scale: float = 1.0
     moe_eff_scale: float = 1.0
     kv_read_factor: float = 1.0  # KV bytes actually read per cached byte (legacy GQA kernels re-read per head)
@@ -179,7 +180,7 @@ def prefill_time(model: ModelShape, tokens: float, seq_len: float, hw: Hardware,
     attn_flops = 2.0 * model.layers * tokens * seq_len * width  # causal: half of 4 L s^2 a d per sequence
     compute += attn_flops / (gpus * hw.peak_flops * gemm_efficiency(tokens, hw, cal) * cal.attention_eff_scale)
     weights = model.params * hw.weight_bytes / gpus / (hw.hbm_byte_s * cal.hbm_eff_weights * hw.hbm_eff_scale)
-    fixed = overhead_time(model, hw, cal) + cal.prefill_overhead_s * hw.overhead_scale
+    fixed = (overhead_time(model, hw, cal) + cal.prefill_overhead_s * hw.overhead_scale) * hw.prefill_overhead_scale
     busy = max(compute, weights) + cal.prefill_nonoverlap * min(compute, weights)
     return busy + allreduce_time(tokens, model, model.layers, hw, cal) + fixed
 

@@ -11,7 +11,7 @@ PresetSlug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0
                                   description="Preset slug from GET /api/v1/models")]
 HwSlug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 ServingRuntimeName = Literal[
-    "trtllm-1.0", "trtllm-0.17", "trtllm-0.9", "trtllm-0.8", "trtllm-0.6", "trtllm-0.5", "vllm"]
+    "trtllm-1.0", "trtllm-0.17", "trtllm-0.9", "trtllm-0.8", "trtllm-0.6", "trtllm-0.5", "lmdeploy-0.1", "vllm"]
 Degree = Annotated[int, Field(ge=1, le=65_536)]
 
 
@@ -134,7 +134,7 @@ class InferenceRequest(HardwareChoice):
     runtime: ServingRuntimeName = Field("trtllm-1.0", description=(
         "Serving software the figures assume: TensorRT-LLM 1.0 in-flight batching (default), TensorRT-LLM 0.17 "
         "(TensorRT engine backend, in-flight batching), older TensorRT-LLM releases with static batching (0.9, 0.8, "
-        "0.6, 0.5), or vLLM"))
+        "0.6, 0.5), LMDeploy 0.1 (TurboMind) or vLLM"))
 
 
 class MemoryOut(BaseModel):

@@ -135,3 +135,20 @@ def test_tp8_long_outputs_over_nvlink_carry_the_known_gap():
     assert not warned(H100, 8, 128)  # short outputs: within 10% in the published rows
     assert not warned(H100, 4, 2048)
     assert not warned(L40S, 8, 2048)  # PCIe TP8 rows are within 7%
+
+
+def test_prefill_overhead_scale_moves_first_token_only():
+    base = ServingRuntime(name="a")
+    slow = ServingRuntime(name="b", prefill_overhead_scale=3.0)
+    a = estimate_inference(LLAMA70, H100, 4, FP8, 128, 512, concurrency=1, runtime=base)
+    b = estimate_inference(LLAMA70, H100, 4, FP8, 128, 512, concurrency=1, runtime=slow)
+    assert a.tpot_ms == pytest.approx(b.tpot_ms)
+    # fixed prefill costs: (0.262 ms + 80 x 51.3 us + 1.21 ms) x (3 - 1) = 11.1 ms more
+    assert b.ttft_ms - a.ttft_ms == pytest.approx(2 * (0.262 + 80 * 0.0513 + 1.21), rel=0.01)
+
+
+def test_lmdeploy_tp_short_prompts_carry_the_known_gap():
+    est = estimate_inference(LLAMA70, H100, 4, FP8, 128, 128, concurrency=1, runtime="lmdeploy-0.1")
+    assert any("LMDeploy 0.1" in w for w in est.warnings)
+    single = estimate_inference(get_preset("llama-2-7b").shape, H100, 1, FP8, 128, 128, runtime="lmdeploy-0.1")
+    assert not any("LMDeploy 0.1" in w for w in single.warnings)
