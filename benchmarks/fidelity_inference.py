@@ -33,9 +33,10 @@ Runtimes = dict[str, ServingRuntime]
 RUNTIME_FIT_PARAMS = {
     "trtllm-0.9": ("moe_eff_scale", "hopper_moe_eff_scale"),
     "trtllm-0.17": ("moe_eff_scale", "reserve_gib_per_gpu"),
-    "trtllm-0.6": ("gqa_kv_reuse",),
-    "trtllm-0.5": ("efficiency_scale", "hopper_efficiency_scale"),
-    "lmdeploy-0.1": ("efficiency_scale", "step_overhead_scale", "prefill_overhead_scale", "hbm_eff_scale"),
+    "trtllm-0.6": ("gqa_kv_reuse", "allreduce_latency_scale"),
+    "trtllm-0.5": ("efficiency_scale", "hopper_efficiency_scale", "allreduce_latency_scale"),
+    "lmdeploy-0.1": ("efficiency_scale", "step_overhead_scale", "prefill_overhead_scale", "hbm_eff_scale",
+                     "allreduce_latency_scale"),
     "vllm": ("efficiency_scale", "step_overhead_scale", "hbm_eff_scale"),
 }
 
@@ -109,6 +110,8 @@ def _steps(r: int) -> tuple[float, ...]:
 
 def _capped(name: str, value: float) -> bool:
     """Efficiencies and reuse fractions stay physical (<= 0.9 of peak, reuse <= 1)."""
+    if name == "allreduce_latency_scale":
+        return value < 1.0  # no stack's all-reduce beats the calibrated custom kernels
     if name in ("step_overhead_scale", "prefill_overhead_scale"):
         return False  # host and launch overhead: any positive multiple of the calibrated stack's
     if name == "gqa_kv_reuse" or (name.endswith("_scale") and name in RUNTIME_FIELDS):

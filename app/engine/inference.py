@@ -81,6 +81,7 @@ def _hardware(accel: AcceleratorSpec, tp: int, pp: int, precision: Precision, ru
         link_byte_s=link * 1e9, tp=tp, pp=pp, precision=precision.name,
         weight_bytes=weight_bytes_per_value(precision), efficiency_scale=runtime_efficiency(runtime, accel),
         overhead_scale=runtime.step_overhead_scale, prefill_overhead_scale=runtime.prefill_overhead_scale,
+        allreduce_latency_scale=runtime.allreduce_latency_scale,
         hbm_eff_scale=runtime.hbm_eff_scale,
         moe_eff_scale=runtime_moe_efficiency(runtime, accel), kv_read_factor=kv_read_factor(model, runtime),
         attention_dp=attention_dp, moe_precision=moe_precision,
@@ -197,9 +198,9 @@ def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tok
     if model.parallel_attention and runtime.name in ("trtllm-0.8", "trtllm-0.9") and model.params > 1e11:
         notes.append("Falcon-180B-class parallel attention on TensorRT-LLM 0.8/0.9: published batch-1 128-token "
                      "first-token latencies are 25-50% above this estimate (a cost that does not shrink with TP)")
-    if runtime.name == "lmdeploy-0.1" and tp > 1:
-        notes.append("LMDeploy 0.1 with tensor parallelism: the published 128-token first-token latency of Llama 2 "
-                     "70B on 4 x A100 is 33% above this estimate")
+    if runtime.allreduce_latency_scale > 1.0 and tp > 1 and not model.parallel_attention:
+        notes.append("tensor parallelism on an NCCL all-reduce stack (TensorRT-LLM 0.5/0.6, LMDeploy 0.1): published "
+                     "128-token first-token latencies of Llama 2 70B at TP4 are 26-27% above this estimate")
     return notes
 
 

@@ -43,6 +43,7 @@ class ServingRuntime:
     hopper_efficiency_scale: float = 1.0
     step_overhead_scale: float = 1.0  # relative per-step host/scheduler/launch overhead
     prefill_overhead_scale: float = 1.0  # relative fixed cost of a prefill forward on top of that (request setup)
+    allreduce_latency_scale: float = 1.0  # relative latency of one tensor-parallel all-reduce (NCCL vs custom)
     hbm_eff_scale: float = 1.0  # relative achieved HBM bandwidth (weights and KV streaming)
     moe_eff_scale: float = 1.0  # relative grouped expert-GEMM efficiency
     # The same on Hopper only: MoE plugins before the SM90 TMA grouped GEMM dispatched CUTLASS Sm80 grouped-GEMM
@@ -81,22 +82,26 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     # cases (performance.md, v0.9.0 revision): 0.537 x 0.624 = 0.335 on H100/H200.
     "trtllm-0.9": ServingRuntime(name="trtllm-0.9", moe_eff_scale=0.537, hopper_moe_eff_scale=0.624,
                                  static_batching=True),
-    # v0.5.0 / v0.6.1: static batching, no XQA (GQA decode re-reads KV per query head). gqa_kv_reuse fitted on the
-    # 25 v0.6.1 fit cases. These versions predate Mixtral support (v0.7.1 release notes); MoE requests use the
-    # FP16-expert equivalent of the v0.9 scales (0.558 / 0.344 x the v0.9 FP8 scale), on the same Sm80 kernels.
-    "trtllm-0.6": replace(_LEGACY_TRTLLM, name="trtllm-0.6", gqa_kv_reuse=0.415, moe_eff_scale=0.871,
-                          hopper_moe_eff_scale=0.624),
+    # v0.5.0 / v0.6.1: static batching, no XQA (GQA decode re-reads KV per query head), NCCL all-reduce (the custom
+    # all-reduce plugin was opt-in, `--use_custom_all_reduce`, and the performance.md build commands of both releases
+    # do not set it; on by default from v0.8). gqa_kv_reuse and all-reduce latency fitted on the 25 v0.6.1 fit
+    # cases. These versions predate Mixtral support (v0.7.1 release notes); MoE requests use the FP16-expert
+    # equivalent of the v0.9 scales (0.558 / 0.344 x the v0.9 FP8 scale), on the same Sm80 kernels.
+    "trtllm-0.6": replace(_LEGACY_TRTLLM, name="trtllm-0.6", gqa_kv_reuse=0.472, moe_eff_scale=0.871,
+                          hopper_moe_eff_scale=0.624, allreduce_latency_scale=1.76),
     # v0.5.0 (the first release with FP8) has its own GEMM efficiency scales, overall and on Hopper, fitted on its
-    # 13 TTFT fit cases: its H100 rows run ~17% below the calibrated kernels (0.962 x 0.863), A100 and L40S ~4%.
+    # 13 TTFT fit cases: its H100 rows run ~17% below the calibrated kernels (0.962 x 0.863), A100 and L40S ~4%;
+    # its NCCL all-reduce latency fits at 1.10 of the custom kernels' (its TP fit rows are Falcon-180B TP8 only).
     "trtllm-0.5": replace(
         _LEGACY_TRTLLM, name="trtllm-0.5", gqa_kv_reuse=0.415, moe_eff_scale=0.871, hopper_moe_eff_scale=0.624,
-        efficiency_scale=0.962, hopper_efficiency_scale=0.863,
+        efficiency_scale=0.962, hopper_efficiency_scale=0.863, allreduce_latency_scale=1.10,
     ),
-    # LMDeploy v0.1 TurboMind (docs/en/benchmark/a100_fp16.md, v0.1.0a1, batch-1 rows): kernel, overhead and
-    # bandwidth scales fitted on its 6 fit values. Kernels and weight streaming match the calibrated stack (GEMM scale
-    # 1.0, HBM scale at its cap of 1.0); its fixed prefill costs are 2.9x (22 ms first token for Llama 2 7B at 128
-    # tokens, against 16 ms on TensorRT-LLM 0.9).
-    "lmdeploy-0.1": ServingRuntime(name="lmdeploy-0.1", step_overhead_scale=1.04, prefill_overhead_scale=2.91),
+    # LMDeploy v0.1 TurboMind (docs/en/benchmark/a100_fp16.md, v0.1.0a1, batch-1 rows): kernel, overhead, bandwidth
+    # and all-reduce scales fitted on its 6 fit values. Kernels and weight streaming match the calibrated stack (GEMM
+    # scale 1.0, HBM scale at its cap of 1.0); its fixed prefill costs are 3.6x (22 ms first token for Llama 2 7B at
+    # 128 tokens, against 16 ms on TensorRT-LLM 0.9) and its NCCL all-reduce 1.76x the custom kernels' latency.
+    "lmdeploy-0.1": ServingRuntime(name="lmdeploy-0.1", step_overhead_scale=0.838, prefill_overhead_scale=3.61,
+                                   allreduce_latency_scale=1.76),
     # vLLM (ROCm build of 2024, the only vLLM source in the case table: Oracle OCI MI300X blog).
     "vllm": ServingRuntime(
         name="vllm",

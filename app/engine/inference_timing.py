@@ -9,7 +9,8 @@ Decode step = max(M, C) + u min(M, C), M = weights/g / (HBM x eff_w) + KV read /
 MoE decode reads only the experts the batch touches: E (1 - (1 - k/E)^B) per layer; expert GEMMs run at the
 grouped-GEMM efficiency of B k / E tokens per expert.
 TP all-reduces: two ring all-reduces per layer (one for parallel-attention models when the runtime fuses them),
-NVLink or PCIe link efficiency and latency; PCIe rings over more than one socket's four cards pay a fitted slowdown.
+NVLink or PCIe link efficiency and latency (times the runtime's latency scale: NCCL-only stacks are slower than the
+custom kernels); PCIe rings over more than one socket's four cards pay a fitted slowdown.
 Throughput under continuous batching: C x out / (prefill work of C requests + out x step(C)).
 All efficiencies are fitted on the "fit" cases of tests/fidelity/inference_cases.json
 (benchmarks/fidelity_inference.py --fit); see CALIBRATION for the values and the method.
@@ -74,6 +75,7 @@ class Hardware:
     efficiency_scale: float = 1.0  # the serving runtime's kernel knobs (ServingRuntime)
     overhead_scale: float = 1.0
     prefill_overhead_scale: float = 1.0  # the runtime's fixed prefill costs vs the calibrated stack's
+    allreduce_latency_scale: float = 1.0  # the runtime's per-all-reduce latency vs the calibrated custom kernels
     hbm_eff_scale: float = 1.0
     moe_eff_scale: float = 1.0
     kv_read_factor: float = 1.0  # KV bytes actually read per cached byte (legacy GQA kernels re-read per head)
@@ -156,7 +158,7 @@ def allreduce_time(tokens: float, model: ModelShape, layers: float, hw: Hardware
     link_eff, latency = (cal.pcie_link_eff, cal.pcie_allreduce_latency_s) if hw.pcie else (
         cal.link_eff, cal.allreduce_latency_s)
     ring_s = 2 * (hw.tp - 1) / hw.tp * size / (hw.link_byte_s * link_eff)
-    per = latency * (hw.tp - 1) ** 0.5 + ring_s
+    per = latency * hw.allreduce_latency_scale * (hw.tp - 1) ** 0.5 + ring_s
     if hw.pcie and hw.tp > PCIE_GPUS_PER_SOCKET:
         per *= cal.cross_socket_slowdown
     return float(allreduces_per_layer(model, hw) * layers * per)

@@ -147,8 +147,23 @@ def test_prefill_overhead_scale_moves_first_token_only():
     assert b.ttft_ms - a.ttft_ms == pytest.approx(2 * (0.262 + 80 * 0.0513 + 1.21), rel=0.01)
 
 
-def test_lmdeploy_tp_short_prompts_carry_the_known_gap():
-    est = estimate_inference(LLAMA70, H100, 4, FP8, 128, 128, concurrency=1, runtime="lmdeploy-0.1")
-    assert any("LMDeploy 0.1" in w for w in est.warnings)
-    single = estimate_inference(get_preset("llama-2-7b").shape, H100, 1, FP8, 128, 128, runtime="lmdeploy-0.1")
-    assert not any("LMDeploy 0.1" in w for w in single.warnings)
+def test_nccl_stacks_with_tp_short_prompts_carry_the_known_gap():
+    def warned(runtime, gpus, prompt=128, model=LLAMA70):
+        est = estimate_inference(model, H100, gpus, FP8, prompt, 128, concurrency=1, runtime=runtime)
+        return any("NCCL all-reduce stack" in w for w in est.warnings)
+
+    assert warned("lmdeploy-0.1", 4) and warned("trtllm-0.5", 4)
+    assert not warned("lmdeploy-0.1", 1, model=get_preset("llama-2-7b").shape)  # no all-reduce at TP1
+    assert not warned("trtllm-0.9", 4)  # custom all-reduce on by default from v0.8
+    assert not warned("lmdeploy-0.1", 4, prompt=2048)  # long prompts within 5%
+
+
+def test_allreduce_latency_scale_slows_tp_only():
+    nccl = ServingRuntime(name="n", allreduce_latency_scale=2.0)
+    a = estimate_inference(LLAMA70, H100, 4, FP8, 128, 128, concurrency=1, runtime=ServingRuntime(name="c"))
+    b = estimate_inference(LLAMA70, H100, 4, FP8, 128, 128, concurrency=1, runtime=nccl)
+    # 2 all-reduces x 80 layers x 13.6 us x sqrt(3) more latency per forward
+    assert b.ttft_ms - a.ttft_ms == pytest.approx(160 * 13.6e-3 * 3 ** 0.5, rel=0.01)
+    one = estimate_inference(get_preset("llama-2-7b").shape, H100, 1, FP8, 128, 128, concurrency=1, runtime=nccl)
+    assert one.ttft_ms == pytest.approx(estimate_inference(get_preset("llama-2-7b").shape, H100, 1, FP8, 128, 128,
+                                                           concurrency=1, runtime=ServingRuntime(name="c")).ttft_ms)
