@@ -14,7 +14,14 @@ def accelerator_spec(row: Accelerator) -> AcceleratorSpec:
     peaks.setdefault("fp16", row.bf16_tflops)
     return AcceleratorSpec(slug=row.slug, name=row.name, vendor=row.vendor, form_factor=row.form_factor,
                            peak_tflops=peaks, memory_gb=row.memory_gb, memory_tbyte_s=row.memory_tbyte_s,
-                           tdp_w=row.tdp_w, scaleup_gbyte_s=row.scaleup_gbyte_s)
+                           tdp_w=row.tdp_w, scaleup_gbyte_s=row.scaleup_gbyte_s,
+                           memory_ecc_fraction=ecc_fraction(row.memory_type))
+
+
+def ecc_fraction(memory_type: str | None) -> float:
+    """In-band ECC carve-out: GDDR memories with ECC on (L40S, L4 ship with it enabled) lose 1/16; HBM keeps its
+    ECC bits aside."""
+    return 1 / 16 if "GDDR" in (memory_type or "").upper() else 0.0
 
 
 def server_spec(row: Server) -> ServerSpec:

@@ -11,7 +11,7 @@ from app.engine.training_memory import MemoryBreakdown
 # Recorded in every estimate and saved plan. 1.1.0: MoE dispatch (BF16 Megatron all-to-all, DeepEP, node-limited
 # routing), DualPipe, PCIe tensor parallelism and parallel attention in inference, inference calibration refitted.
 # 1.2.0: TensorRT-LLM 0.17 and LMDeploy 0.1 runtimes, Hopper-only MoE scale of the 0.9-era kernels, per-runtime
-# prefill overhead and all-reduce latency, NVLink link efficiency fitted.
+# prefill overhead and all-reduce latency, NVLink link efficiency fitted, device memory in binary units.
 VERSION = "1.2.0"
 
 __all__ = [

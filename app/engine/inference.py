@@ -114,10 +114,10 @@ def _infeasible(model: ModelShape, precision: Precision, accel: AcceleratorSpec,
     need = plan.weights_bytes / GIB
     if plan.kv_pool_bytes <= 0:
         reason = (f"{model.name} in {precision.name} needs {need:,.0f} GiB of weights; "
-                  f"{gpus} x {accel.name} has {accel.memory_gb * gpus:,.0f} GB")
+                  f"{gpus} x {accel.name} has {accel.device_memory_bytes() * gpus / GIB:,.0f} GiB")
     else:
         reason = f"{model.name} in {precision.name}: no room for the KV cache of one sequence on {gpus} x {accel.name}"
-    per_gpu = plan.weights_bytes / (0.9 * accel.memory_gb * 1e9)
+    per_gpu = plan.weights_bytes / (0.9 * accel.device_memory_bytes())
     raise InfeasibleError(reason, [f"weights alone need at least {math.ceil(per_gpu)} x {accel.name}",
                                    "runtime reserve and activation workspace also take memory on each GPU"])
 
@@ -237,8 +237,8 @@ def estimate_inference(
     runtime = runtime if isinstance(runtime, ServingRuntime) else serving_runtime(runtime)
     cal, attention_dp = calibration or CALIBRATION, attention_dp and model.is_moe
     accel, tp, pp = _layout(server_or_accel, gpu_count)
-    plan = plan_memory(model, precision, accel.memory_gb * 1e9, gpu_count, tp, input_tokens + output_tokens, runtime,
-                       attention_dp)
+    plan = plan_memory(model, precision, accel.device_memory_bytes(), gpu_count, tp, input_tokens + output_tokens,
+                       runtime, attention_dp)
     if plan.kv_limited_concurrency < 1:
         _infeasible(model, precision, accel, gpu_count, plan)
     hw = _hardware(accel, tp, pp, precision, runtime, model, attention_dp)

@@ -72,8 +72,8 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     # 8B H100 128/128: 28,837 vs 28,312 tok/s; 70B H100 TP2 2048/128: 773 vs 762), so v1.0's dense kernels; its own
     # MoE scale and runtime reserve, fitted on its Mixtral fit cases. KV fraction 0.95 "in majority of cases"
     # (perf-overview.md, v0.17 revision).
-    "trtllm-0.17": ServingRuntime(name="trtllm-0.17", kv_memory_fraction=0.95, moe_eff_scale=0.876,
-                                  reserve_gib_per_gpu=0.47),
+    "trtllm-0.17": ServingRuntime(name="trtllm-0.17", kv_memory_fraction=0.95, moe_eff_scale=0.867,
+                                  reserve_gib_per_gpu=2.84),
     # v0.9.0 (gptSessionBenchmark, static batching): XQA present, early MoE plugin. Its FP8 Mixtral rows store and
     # run the experts in FP8 (NVIDIA in TensorRT-LLM issue #1229, 2024-03-05: "Mixtral with FP8 ... will be released
     # in version 0.9.0"); 19.5 ms TTFT on 4 x L40S is below the 26 ms floor of streaming FP16 experts.
@@ -88,13 +88,13 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     # cases. These versions predate Mixtral support (v0.7.1 release notes); MoE requests use the FP16-expert
     # equivalent of the v0.9 scales (0.558 / 0.344 x the v0.9 FP8 scale), on the same Sm80 kernels.
     "trtllm-0.6": replace(_LEGACY_TRTLLM, name="trtllm-0.6", gqa_kv_reuse=0.472, moe_eff_scale=0.871,
-                          hopper_moe_eff_scale=0.624, allreduce_latency_scale=1.76),
+                          hopper_moe_eff_scale=0.624, allreduce_latency_scale=1.78),
     # v0.5.0 (the first release with FP8) has its own GEMM efficiency scales, overall and on Hopper, fitted on its
     # 13 TTFT fit cases: its H100 rows run ~17% below the calibrated kernels (0.962 x 0.863), A100 and L40S ~4%;
     # its NCCL all-reduce latency fits at 1.10 of the custom kernels' (its TP fit rows are Falcon-180B TP8 only).
     "trtllm-0.5": replace(
         _LEGACY_TRTLLM, name="trtllm-0.5", gqa_kv_reuse=0.415, moe_eff_scale=0.871, hopper_moe_eff_scale=0.624,
-        efficiency_scale=0.962, hopper_efficiency_scale=0.863, allreduce_latency_scale=1.10,
+        efficiency_scale=0.962, hopper_efficiency_scale=0.876, allreduce_latency_scale=1.075,
     ),
     # LMDeploy v0.1 TurboMind (docs/en/benchmark/a100_fp16.md, v0.1.0a1, batch-1 rows): kernel, overhead, bandwidth
     # and all-reduce scales fitted on its 6 fit values. Kernels and weight streaming match the calibrated stack (GEMM
@@ -108,7 +108,7 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
         kv_memory_fraction=0.90,  # vLLM --gpu-memory-utilization default 0.9 (docs.vllm.ai engine args)
         max_batch_size=256,  # vLLM --max-num-seqs default 256 (docs.vllm.ai engine args)
         # fitted on the 4 Oracle fit cases
-        efficiency_scale=0.384, step_overhead_scale=0.330, hbm_eff_scale=0.717,
+        efficiency_scale=0.384, step_overhead_scale=0.301, hbm_eff_scale=0.717,
     ),
 }
 # Releases that take another release's knobs, having no cases of their own to fit them on. v0.8.0: the same

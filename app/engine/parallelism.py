@@ -140,6 +140,6 @@ def make_cluster(hardware: ServerSpec | AcceleratorSpec, gpu_count: int) -> Clus
         nic_gbit = AMPERE_SCALEOUT_GBIT_S if ampere else DEFAULT_SCALEOUT_GBIT_S
     scaleout = max(nic_gbit, 25.0) / 8.0 * 1e9 * NETWORK_EFFICIENCY
     scaleup = accel.scaleup_gbyte_s / 2.0 * 1e9 * NVLINK_EFFICIENCY if domain > 1 else scaleout
-    usable = accel.memory_gb * 1e9 * USABLE_HBM_FRACTION - RUNTIME_RESERVE_GIB * GIB
+    usable = accel.device_memory_bytes() * USABLE_HBM_FRACTION - RUNTIME_RESERVE_GIB * GIB
     gen = generation(accel)
     return Cluster(accel, min(domain, max(1, gpu_count)), max(scaleup, scaleout), scaleout, usable, gen)

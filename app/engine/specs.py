@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+GIB = 2**30
 PrecisionName = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "fp4", "int8"]
 Cooling = Literal["air", "liquid", "hybrid"]
 
@@ -22,10 +23,18 @@ class AcceleratorSpec:
     vendor: str
     form_factor: str  # SXM / OAM / PCIe / APU / Superchip
     peak_tflops: dict[str, float]  # dense peak per precision name [TFLOP/s]; missing = unsupported
-    memory_gb: float  # device memory [GB, decimal as on the datasheet]
+    memory_gb: float  # device memory as the datasheet labels it ["GB"; binary units, see device_memory_bytes]
     memory_tbyte_s: float  # device memory bandwidth [TB/s]
     tdp_w: float  # board / module power [W]
     scaleup_gbyte_s: float  # scale-up link bandwidth per GPU, bidirectional as on the datasheet [GB/s]; 0 = none
+    memory_ecc_fraction: float = 0.0  # share of the memory that in-band ECC reserves (GDDR6 with ECC: 1/16)
+
+    def device_memory_bytes(self) -> float:
+        """Memory the device exposes [bytes]. Datasheet capacities count binary units: nvidia-smi reports
+        81,559 MiB on an "80GB" H100 SXM, 81,920 MiB on an A100 80GB, 143,771 MiB on a "141GB" H200 and
+        183,359 MiB on a "180GB" B200 (0.4-0.5% below GiB x 1024); GDDR6 with ECC on gives up 1/16 (L40S
+        "48GB": 46,068 MiB; L4 "24GB": 23,034 MiB)."""
+        return self.memory_gb * GIB * (1.0 - self.memory_ecc_fraction)
 
     def peak_flops(self, precision: str) -> float:
         """Dense peak for a precision [FLOP/s]; falls back to the next wider supported format."""

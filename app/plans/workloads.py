@@ -104,7 +104,7 @@ def size_serving(model: ModelShape, server: ServerSpec, wl: Any, precision: Prec
     spares = size.servers - active
     util = wl.requests_per_s / (size.replicas * est.requests_per_s)
     latency = est.ttft_ms + wl.output_tokens * est.tpot_ms
-    hbm_gib = server.accelerator.memory_gb * 1e9 * size.replica_gpus / GIB
+    hbm_gib = server.accelerator.device_memory_bytes() * size.replica_gpus / GIB
     compute = {
         "servers": size.servers, "active_servers": active, "spare_servers": spares,
         "gpus": size.servers * server.gpu_count, "active_gpus": size.replicas * size.replica_gpus,

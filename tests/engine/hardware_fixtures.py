@@ -14,6 +14,8 @@ Values copied from published datasheets (dense tensor-core peaks; sparse figures
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from app.engine.specs import AcceleratorSpec
 
 
@@ -109,8 +111,10 @@ ACCELERATORS: dict[str, AcceleratorSpec] = {
         1200,
         1800,
     ),
-    "l40s": _spec(
-        "l40s", "NVIDIA L40S", "NVIDIA", "PCIe", {"bf16": 362.05, "fp16": 362.05, "fp8": 733.0}, 48, 0.864, 350, 0
+    "l40s": replace(
+        _spec("l40s", "NVIDIA L40S", "NVIDIA", "PCIe", {"bf16": 362.05, "fp16": 362.05, "fp8": 733.0}, 48, 0.864, 350,
+              0),
+        memory_ecc_fraction=1 / 16,  # GDDR6 with ECC on (L40S ships with it enabled)
     ),
     "mi300x": _spec(
         "mi300x",

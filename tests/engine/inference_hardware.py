@@ -24,7 +24,7 @@ ACCELERATORS: dict[str, AcceleratorSpec] = {
                             {"bf16": 2250, "fp16": 2250, "fp8": 4500, "fp4": 9000}, 180, 7.7, 1000, 1800),
     # L40S: 362 TF bf16, 733 TF fp8 dense, 48 GB GDDR6 at 0.864 TB/s, no NVLink, 350 W.
     "l40s": AcceleratorSpec("l40s", "L40S", "NVIDIA", "PCIe",
-                            {"bf16": 362.05, "fp16": 362.05, "fp8": 733}, 48, 0.864, 350, 0),
+                            {"bf16": 362.05, "fp16": 362.05, "fp8": 733}, 48, 0.864, 350, 0, 1 / 16),  # GDDR6 ECC
     # MI300X: 1307.4 TF bf16, 2614.9 TF fp8 dense, 192 GB HBM3 at 5.3 TB/s, 7 Infinity Fabric links, 750 W.
     "mi300x": AcceleratorSpec("mi300x", "MI300X", "AMD", "OAM",
                               {"bf16": 1307.4, "fp16": 1307.4, "fp8": 2614.9}, 192, 5.3, 750, 896),

@@ -119,8 +119,8 @@ def test_trtllm_0_17_keeps_v1_dense_kernels_with_its_own_memory_knobs():
     v017, v10 = RUNTIME_PRESETS["trtllm-0.17"], RUNTIME_PRESETS["trtllm-1.0"]
     assert v017.kv_memory_fraction == 0.95  # perf-overview.md v0.17: 0.95 "in majority of cases"
     assert (v017.efficiency_scale, v017.hbm_eff_scale, v017.static_batching) == (1.0, 1.0, False)
-    assert v017.reserve_gib_per_gpu < v10.reserve_gib_per_gpu
-    # the smaller reserve and larger KV fraction leave more KV cache for the same model on the same GPUs
+    assert 1.0 < v017.reserve_gib_per_gpu < 4.0  # fitted: CUDA context, workspaces (v1.0 prior: 2.5 GiB)
+    # the larger KV fraction leaves more KV cache for the same model on the same GPUs
     a = estimate_inference(LLAMA70, H100, 2, FP8, 1000, 1000, runtime=v017)
     b = estimate_inference(LLAMA70, H100, 2, FP8, 1000, 1000, runtime=v10)
     assert a.kv_cache_gib > b.kv_cache_gib

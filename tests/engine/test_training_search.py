@@ -1,5 +1,7 @@
 """Search robustness: more GPUs never make a model infeasible, and infeasible errors rank their reasons."""
 
+from dataclasses import replace
+
 import pytest
 from hardware_fixtures import ACCELERATORS, _spec
 
@@ -8,7 +10,8 @@ from app.engine.strategy import estimate_training
 from app.engine.workload import ModelShape, Precision
 
 # NVIDIA L4 datasheet: 121 TFLOP/s dense BF16, 24 GB GDDR6 at 300 GB/s, 72 W, PCIe only (no NVLink).
-L4 = _spec("l4", "NVIDIA L4", "NVIDIA", "PCIe", {"bf16": 121.0, "fp16": 121.0, "fp8": 242.5}, 24, 0.3, 72, 0)
+L4 = replace(_spec("l4", "NVIDIA L4", "NVIDIA", "PCIe", {"bf16": 121.0, "fp16": 121.0, "fp8": 242.5}, 24, 0.3, 72, 0),
+             memory_ecc_fraction=1 / 16)  # GDDR6, ECC on: 23,034 MiB visible
 # Llama 2 70B (Touvron et al. 2023, Table 1 / config.json).
 LLAMA2_70B = ModelShape("llama2-70b", 69e9, 80, 8192, 64, 8, 28672, 32000)
 
