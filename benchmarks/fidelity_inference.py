@@ -21,11 +21,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "engine")]
 from inference_hardware import ACCELERATORS  # noqa: E402
 
 from app.engine.inference import estimate_inference  # noqa: E402
-from app.engine.inference_memory import RUNTIME_PRESETS, ServingRuntime, with_aliases  # noqa: E402
+from app.engine.inference_memory import RUNTIME_PRESETS, ServingRuntime, derive_presets  # noqa: E402
 from app.engine.inference_timing import CALIBRATION, InferenceCalibration  # noqa: E402
 from app.engine.workload import ModelShape, Precision  # noqa: E402
 
-LEGACY_MOE_RATIO = 0.558 / 0.344  # FP16-expert scale of v0.5/v0.6 per v0.9 FP8 scale (inference_memory.py)
 CASES_PATH = ROOT / "tests" / "fidelity" / "inference_cases.json"
 Runtimes = dict[str, ServingRuntime]
 # Kernel knobs fitted per runtime; trtllm-0.5 shares trtllm-0.6's gqa_kv_reuse (both predate XQA; its cases are TTFT
@@ -164,25 +163,13 @@ def _fit_runtime(cal: InferenceCalibration, runtimes: Runtimes, key: str, rounds
     return runtimes
 
 
-def _legacy_moe(runtimes: Runtimes) -> Runtimes:
-    """v0.5/v0.6 predate Mixtral: their MoE knobs follow v0.9's (FP16-expert equivalent, same Sm80 kernels)."""
-    v09 = runtimes["trtllm-0.9"]
-    moe = v09.moe_eff_scale * LEGACY_MOE_RATIO
-    return dict(runtimes, **{key: dataclasses.replace(runtimes[key], moe_eff_scale=moe,
-                                                          hopper_moe_eff_scale=v09.hopper_moe_eff_scale)
-                             for key in ("trtllm-0.6", "trtllm-0.5")})
-
-
 def fit(rounds: int = 8, passes: int = 2) -> tuple[InferenceCalibration, Runtimes]:
     """Alternating coordinate descent (multiplicative steps) on clipped squared log error of "fit" cases only."""
     cal, runtimes = CALIBRATION, dict(RUNTIME_PRESETS)
     for _ in range(passes):
         for key in RUNTIME_FIT_PARAMS:
             runtimes = _fit_runtime(cal, runtimes, key, rounds)
-        legacy = runtimes["trtllm-0.6"]
-        runtimes["trtllm-0.5"] = dataclasses.replace(runtimes["trtllm-0.5"], gqa_kv_reuse=legacy.gqa_kv_reuse)
-        runtimes = _legacy_moe(runtimes)
-        runtimes = with_aliases(runtimes)
+        runtimes = derive_presets(runtimes)
         if "--refit-calibration" in sys.argv:
             cal = _fit_calibration(cal, runtimes, rounds)
     return cal, runtimes

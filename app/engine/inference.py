@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from app.engine.efficiency import generation
 from app.engine.errors import InfeasibleError
 from app.engine.inference_memory import (
-    GIB,
     MemoryPlan,
     ServingRuntime,
     plan_memory,
@@ -20,7 +19,7 @@ from app.engine.inference_memory import (
     weight_bytes_per_value,
 )
 from app.engine.inference_timing import CALIBRATION, Hardware, InferenceCalibration, decode_step, prefill_time
-from app.engine.specs import AcceleratorSpec, ServerSpec
+from app.engine.specs import GIB, AcceleratorSpec, ServerSpec
 from app.engine.workload import ModelShape, Precision
 
 DEFAULT_SCALEUP_GPUS = 8  # HGX / OAM baseboards: 8 GPUs share NVLink / Infinity Fabric
@@ -186,8 +185,7 @@ def _runtime_warnings(runtime: ServingRuntime, attention_dp: bool) -> list[str]:
 SHORT_PROMPT_TOKENS = 512  # the published short-prompt TTFT rows are 128 tokens; the gaps below were seen there
 
 
-def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tokens: int,
-                           tp: int = 1) -> list[str]:
+def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tokens: int, tp: int) -> list[str]:
     """Known TTFT gaps on short prompts, measured on the held-out and fit cases (benchmarks/fidelity_inference.py)."""
     if input_tokens > SHORT_PROMPT_TOKENS:
         return []

@@ -13,9 +13,9 @@ import math
 from dataclasses import dataclass, replace
 
 from app.engine.inference_timing import expert_split
+from app.engine.specs import GIB
 from app.engine.workload import BYTES_PER_VALUE, ModelShape, Precision
 
-GIB = 2**30
 # NVFP4 stores one FP8 scale per 16 values: 0.5 + 1/16 bytes per weight
 # (NVIDIA "Introducing NVFP4", developer.nvidia.com/blog, 2025).
 FP4_BYTES_PER_WEIGHT = 0.5 + 1 / 16
@@ -85,16 +85,14 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     # v0.5.0 / v0.6.1: static batching, no XQA (GQA decode re-reads KV per query head), NCCL all-reduce (the custom
     # all-reduce plugin was opt-in, `--use_custom_all_reduce`, and the performance.md build commands of both releases
     # do not set it; on by default from v0.8). gqa_kv_reuse and all-reduce latency fitted on the 25 v0.6.1 fit
-    # cases. These versions predate Mixtral support (v0.7.1 release notes); MoE requests use the FP16-expert
-    # equivalent of the v0.9 scales (0.558 / 0.344 x the v0.9 FP8 scale), on the same Sm80 kernels.
-    "trtllm-0.6": replace(_LEGACY_TRTLLM, name="trtllm-0.6", gqa_kv_reuse=0.472, moe_eff_scale=0.871,
-                          hopper_moe_eff_scale=0.624, allreduce_latency_scale=1.78),
+    # cases. Their MoE knobs and v0.5's GQA reuse are derived below (with_legacy_knobs).
+    "trtllm-0.6": replace(_LEGACY_TRTLLM, name="trtllm-0.6", gqa_kv_reuse=0.472, allreduce_latency_scale=1.78),
     # v0.5.0 (the first release with FP8) has its own GEMM efficiency scales, overall and on Hopper, fitted on its
     # 13 TTFT fit cases: its H100 rows run ~17% below the calibrated kernels (0.962 x 0.863), A100 and L40S ~4%;
     # its NCCL all-reduce latency fits at 1.10 of the custom kernels' (its TP fit rows are Falcon-180B TP8 only).
     "trtllm-0.5": replace(
-        _LEGACY_TRTLLM, name="trtllm-0.5", gqa_kv_reuse=0.415, moe_eff_scale=0.871, hopper_moe_eff_scale=0.624,
-        efficiency_scale=0.962, hopper_efficiency_scale=0.876, allreduce_latency_scale=1.075,
+        _LEGACY_TRTLLM, name="trtllm-0.5", efficiency_scale=0.962, hopper_efficiency_scale=0.876,
+        allreduce_latency_scale=1.075,
     ),
     # LMDeploy v0.1 TurboMind (docs/en/benchmark/a100_fp16.md, v0.1.0a1, batch-1 rows): kernel, overhead, bandwidth
     # and all-reduce scales fitted on its 6 fit values. Kernels and weight streaming match the calibrated stack (GEMM
@@ -122,7 +120,30 @@ def with_aliases(presets: dict[str, ServingRuntime]) -> dict[str, ServingRuntime
     return {**presets, **{alias: replace(presets[src], name=alias) for alias, src in RUNTIME_ALIASES.items()}}
 
 
-RUNTIME_PRESETS = with_aliases(RUNTIME_PRESETS)
+# v0.5.0 and v0.6.1 predate Mixtral support (v0.7.1 release notes): MoE requests run on v0.9's Sm80 kernels at the
+# FP16-expert equivalent of its FP8 scale (0.558 x FP16 rate = 0.344 x FP8 rate when v0.9's scale was 0.344).
+# v0.5 shares v0.6's GQA KV reuse: both predate XQA, and v0.5's cases are first-token rows, which cannot pin
+# decode KV reads.
+LEGACY_MOE_RATIO = 0.558 / 0.344
+LEGACY_MOE_RUNTIMES = ("trtllm-0.6", "trtllm-0.5")
+
+
+def with_legacy_knobs(presets: dict[str, ServingRuntime]) -> dict[str, ServingRuntime]:
+    """The presets with the knobs v0.5 / v0.6 take from v0.9 and v0.6 (re-derived after a fit)."""
+    v09, v06 = presets["trtllm-0.9"], presets["trtllm-0.6"]
+    moe, hopper = v09.moe_eff_scale * LEGACY_MOE_RATIO, v09.hopper_moe_eff_scale
+    out = {**presets, **{key: replace(presets[key], moe_eff_scale=moe, hopper_moe_eff_scale=hopper)
+                         for key in LEGACY_MOE_RUNTIMES}}
+    out["trtllm-0.5"] = replace(out["trtllm-0.5"], gqa_kv_reuse=v06.gqa_kv_reuse)
+    return out
+
+
+def derive_presets(presets: dict[str, ServingRuntime]) -> dict[str, ServingRuntime]:
+    """Every derived knob and alias, in the order they depend on each other."""
+    return with_aliases(with_legacy_knobs(presets))
+
+
+RUNTIME_PRESETS = derive_presets(RUNTIME_PRESETS)
 DEFAULT_RUNTIME = "trtllm-1.0"
 VLLM_RUNTIME = RUNTIME_PRESETS["vllm"]
 

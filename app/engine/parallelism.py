@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from app.engine.collectives import NETWORK_EFFICIENCY, NVLINK_EFFICIENCY
 from app.engine.efficiency import generation
-from app.engine.specs import AcceleratorSpec, ServerSpec
+from app.engine.specs import GIB, AcceleratorSpec, ServerSpec
 
 SHARDINGS = ("megatron", "zero1", "zero2", "zero3", "fsdp")
 # Kernel stacks: Megatron-LM / NeMo with Transformer Engine (fused norm/activation kernels, cuDNN fused
@@ -34,7 +34,6 @@ AMPERE_SCALEOUT_GBIT_S = 200.0
 # (~3-6 GiB observed on H100 training jobs; PyTorch memory notes). Assumption.
 RUNTIME_RESERVE_GIB = 5.0
 USABLE_HBM_FRACTION = 0.95  # allocator fragmentation headroom (assumption)
-GIB = 1024.0**3
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from math import ceil
 from app.engine import efficiency as eff
 from app.engine.errors import InfeasibleError
 from app.engine.parallelism import (
-    GIB,
     MOE_DISPATCHERS,
     PIPELINE_SCHEDULES,
     SHARDINGS,
@@ -23,7 +22,7 @@ from app.engine.parallelism import (
     Strategy,
     make_cluster,
 )
-from app.engine.specs import AcceleratorSpec, ServerSpec
+from app.engine.specs import GIB, AcceleratorSpec, ServerSpec
 from app.engine.training import TrainingEstimate, evaluate_strategy, make_ctx, step_memory
 from app.engine.workload import ModelShape, Precision
 

@@ -18,7 +18,8 @@ from app.engine.flops import (
     hardware_flops_per_token,
     model_flops_per_token,
 )
-from app.engine.parallelism import GIB, RUNTIME_RESERVE_GIB, Cluster, SoftwareStack, Strategy, framework_of
+from app.engine.parallelism import RUNTIME_RESERVE_GIB, Cluster, SoftwareStack, Strategy, framework_of
+from app.engine.specs import GIB
 from app.engine.training_memory import MemoryBreakdown, memory_breakdown, params_per_gpu
 from app.engine.workload import ModelShape, Precision
 

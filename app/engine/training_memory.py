@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.engine.flops import embedding_params, expert_total_params
-from app.engine.parallelism import GIB, Strategy
+from app.engine.parallelism import Strategy
+from app.engine.specs import GIB
 from app.engine.workload import ModelShape
 
 # (weights, gradients, optimizer) bytes per parameter and which of them are sharded over d_p.

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.engine.build import ComputeNeed
-from app.engine.inference_memory import GIB
 from app.engine.reliability import GPU_HOURS_PER_INTERRUPTION
-from app.engine.specs import ServerSpec
+from app.engine.specs import GIB, ServerSpec
 from app.engine.storage import (
     CHECKPOINT_BYTES_PER_PARAM,
     DEFAULT_STALL_S,

@@ -167,3 +167,13 @@ def test_allreduce_latency_scale_slows_tp_only():
     one = estimate_inference(get_preset("llama-2-7b").shape, H100, 1, FP8, 128, 128, concurrency=1, runtime=nccl)
     assert one.ttft_ms == pytest.approx(estimate_inference(get_preset("llama-2-7b").shape, H100, 1, FP8, 128, 128,
                                                            concurrency=1, runtime=ServingRuntime(name="c")).ttft_ms)
+
+
+def test_legacy_presets_take_their_derived_knobs_from_v09_and_v06():
+    from app.engine.inference_memory import LEGACY_MOE_RATIO
+
+    v05, v06, v09 = (RUNTIME_PRESETS[k] for k in ("trtllm-0.5", "trtllm-0.6", "trtllm-0.9"))
+    assert v05.gqa_kv_reuse == v06.gqa_kv_reuse
+    for legacy in (v05, v06):
+        assert legacy.moe_eff_scale == pytest.approx(v09.moe_eff_scale * LEGACY_MOE_RATIO)
+        assert legacy.hopper_moe_eff_scale == v09.hopper_moe_eff_scale
