@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
@@ -101,9 +102,18 @@ def page(browser, server: str) -> Iterator[object]:  # type: ignore[no-untyped-d
     context.close()
 
 
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def shot(page, name: str, attempts: int = 3) -> None:  # type: ignore[no-untyped-def]
+    """Save a full-page screenshot for review. Headless Chromium on a loaded 2-core machine sometimes answers
+    "Unable to capture screenshot" (seen once in CI-like runs); a short wait and a retry capture it."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    for attempt in range(attempts):
+        try:
+            page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+            return
+        except PlaywrightError:
+            if attempt == attempts - 1:
+                raise
+            page.wait_for_timeout(500)
 
 
 def sign_in(page) -> None:  # type: ignore[no-untyped-def]
