@@ -126,9 +126,12 @@ def _evaluate(model: ModelShape, hw: Hardware, plan: MemoryPlan, conc: int, s_in
     context = s_in + s_out / 2
     step = decode_step(model, conc / hw.pp, context, plan.kv_bytes_per_token, hw, cal)
     tpot = step.total_s * hw.pp
-    chunk = conc * s_in if runtime.static_batching else min(conc * s_in, max(s_in, runtime.max_num_tokens))
-    prefill_work = conc * s_in / chunk * prefill_time(model, chunk, s_in, hw, cal, hw.gpus)
-    ttft = prefill_time(model, chunk, s_in, hw, cal, hw.tp)  # latency: all stages in turn, TP GPUs each
+    prompt = s_in - 1 if runtime.first_token_from_decode else s_in  # tokens the prefill forward runs
+    chunk = conc * prompt if runtime.static_batching else min(conc * prompt, max(prompt, runtime.max_num_tokens))
+    prefill_work = conc * prompt / chunk * prefill_time(model, chunk, s_in, hw, cal, hw.gpus) if prompt else 0.0
+    ttft = prefill_time(model, chunk, s_in, hw, cal, hw.tp) if prompt else 0.0  # all stages in turn, TP GPUs each
+    if runtime.first_token_from_decode:  # the first token is the output of a decode step over the last prompt token
+        ttft += decode_step(model, conc / hw.pp, s_in, plan.kv_bytes_per_token, hw, cal).total_s * hw.pp
     tokens_per_s = conc * s_out / (prefill_work + s_out * tpot)
     parts = {"memory_bandwidth": step.memory_s, "compute": step.compute_s, "communication": step.communication_s}
     if prefill_work > s_out * tpot:
@@ -182,6 +185,8 @@ def _runtime_warnings(runtime: ServingRuntime, attention_dp: bool) -> list[str]:
     return notes
 
 
+# TensorRT-LLM releases whose tensor-parallel all-reduce is NCCL (custom all-reduce plugin opt-in before v0.8)
+NCCL_TRTLLM_RUNTIMES = ("trtllm-0.5", "trtllm-0.6")
 SHORT_PROMPT_TOKENS = 512  # the published short-prompt TTFT rows are 128 tokens; the gaps below were seen there
 
 
@@ -196,9 +201,9 @@ def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tok
     if model.parallel_attention and runtime.name in ("trtllm-0.8", "trtllm-0.9") and model.params > 1e11:
         notes.append("Falcon-180B-class parallel attention on TensorRT-LLM 0.8/0.9: published batch-1 128-token "
                      "first-token latencies are 25-50% above this estimate (a cost that does not shrink with TP)")
-    if runtime.allreduce_latency_scale > 1.0 and tp > 1 and not model.parallel_attention:
-        notes.append("tensor parallelism on an NCCL all-reduce stack (TensorRT-LLM 0.5/0.6, LMDeploy 0.1): published "
-                     "128-token first-token latencies of Llama 2 70B at TP4 are 26-27% above this estimate")
+    if runtime.name in NCCL_TRTLLM_RUNTIMES and tp > 1 and not model.parallel_attention:
+        notes.append("tensor parallelism on TensorRT-LLM 0.5/0.6 (NCCL all-reduce): the published 128-token "
+                     "first-token latency of Llama 2 70B at TP4 is 27% above this estimate on H100 (within 4% on A100)")
     return notes
 
 

@@ -62,6 +62,11 @@ class ServingRuntime:
     # One all-reduce per layer for parallel-attention models (GPT-J, Falcon); TensorRT-LLM v0.7.1 release notes:
     # "Optimize AllReduce for parallel attention on Falcon and GPT-J"; earlier releases reduce attention and MLP apart.
     fused_parallel_allreduce: bool = True
+    # FasterTransformer-derived engines prefill all prompt tokens but the last, then the first decode step runs the
+    # last prompt token and emits the first output token: TTFT = prefill(input - 1) + one decode step. TurboMind 0.1:
+    # InternLM/lmdeploy src/turbomind/models/llama/LlamaBatch.cc (v0.1.0 era), ContextDecode(): "subtract input/context
+    # len by 1 to skip last input token (will process with decoder later)"; the prefill returns no logits.
+    first_token_from_decode: bool = False
 
 
 # Fitted kernel knobs (benchmarks/fidelity_inference.py --fit, "fit" cases of the same runtime only).
@@ -94,12 +99,15 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
         _LEGACY_TRTLLM, name="trtllm-0.5", efficiency_scale=0.962, hopper_efficiency_scale=0.876,
         allreduce_latency_scale=1.075,
     ),
-    # LMDeploy v0.1 TurboMind (docs/en/benchmark/a100_fp16.md, v0.1.0a1, batch-1 rows): kernel, overhead, bandwidth
-    # and all-reduce scales fitted on its 6 fit values. Kernels and weight streaming match the calibrated stack (GEMM
-    # scale 1.0, HBM scale at its cap of 1.0); its fixed prefill costs are 3.6x (22 ms first token for Llama 2 7B at
-    # 128 tokens, against 16 ms on TensorRT-LLM 0.9) and its NCCL all-reduce 1.76x the custom kernels' latency.
-    "lmdeploy-0.1": ServingRuntime(name="lmdeploy-0.1", step_overhead_scale=0.838, prefill_overhead_scale=3.61,
-                                   allreduce_latency_scale=1.76),
+    # LMDeploy v0.1 TurboMind (docs/en/benchmark/a100_fp16.md, v0.1.0a1, batch-1 rows): its first token is the output
+    # of a decode step after a prefill of all prompt tokens but the last (first_token_from_decode): the 1-token-prompt
+    # rows take one decode step (11 / 18 / 31 ms for 7B / 13B / 70B TP4, with 9 / 17 / 29 ms median per output token),
+    # and 128-token prompts cost a 127-token prefill more (22 / 40 / 74 ms).
+    # Kernel, overhead, bandwidth and all-reduce scales fitted on its 7 fit cases: GEMM and HBM scales at their cap of
+    # 1.0, decode step overhead 1.03, NCCL all-reduce latency 1.38x the custom kernels'; the prefill's own fixed costs
+    # fit at 0.11x, the request's setup being paid once in the decode step that emits the first token.
+    "lmdeploy-0.1": ServingRuntime(name="lmdeploy-0.1", step_overhead_scale=1.032, prefill_overhead_scale=0.1115,
+                                   allreduce_latency_scale=1.382, first_token_from_decode=True),
     # vLLM (ROCm build of 2024, the only vLLM source in the case table: Oracle OCI MI300X blog).
     "vllm": ServingRuntime(
         name="vllm",

@@ -147,15 +147,41 @@ def test_prefill_overhead_scale_moves_first_token_only():
     assert b.ttft_ms - a.ttft_ms == pytest.approx(2 * (0.262 + 80 * 0.0513 + 1.21), rel=0.01)
 
 
-def test_nccl_stacks_with_tp_short_prompts_carry_the_known_gap():
+def test_nccl_trtllm_with_tp_short_prompts_carry_the_known_gap():
     def warned(runtime, gpus, prompt=128, model=LLAMA70):
         est = estimate_inference(model, H100, gpus, FP8, prompt, 128, concurrency=1, runtime=runtime)
-        return any("NCCL all-reduce stack" in w for w in est.warnings)
+        return any("(NCCL all-reduce)" in w for w in est.warnings)
 
-    assert warned("lmdeploy-0.1", 4) and warned("trtllm-0.5", 4)
-    assert not warned("lmdeploy-0.1", 1, model=get_preset("llama-2-7b").shape)  # no all-reduce at TP1
+    assert warned("trtllm-0.5", 4) and warned("trtllm-0.6", 4)
+    assert not warned("trtllm-0.5", 1, model=get_preset("llama-2-7b").shape)  # no all-reduce at TP1
     assert not warned("trtllm-0.9", 4)  # custom all-reduce on by default from v0.8
-    assert not warned("lmdeploy-0.1", 4, prompt=2048)  # long prompts within 5%
+    assert not warned("trtllm-0.5", 4, prompt=2048)  # long prompts within 9%
+    assert not warned("lmdeploy-0.1", 4)  # its first token from a decode step explains its 70B TP4 rows (within 4%)
+
+
+def test_first_token_from_decode_is_prefill_of_all_but_the_last_token_plus_one_decode_step():
+    from dataclasses import replace
+
+    from app.engine.inference import _hardware, _layout
+    from app.engine.inference_timing import CALIBRATION, decode_step, prefill_time
+
+    ft = ServingRuntime(name="ft", first_token_from_decode=True)
+    llama7 = get_preset("llama-2-7b").shape
+    a100 = ACCELERATORS["a100-sxm-80gb"]
+    fp16 = Precision("fp16")
+    accel, tp, pp = _layout(a100, 1)
+    hw = _hardware(accel, tp, pp, fp16, ft, llama7, False)
+    est = estimate_inference(llama7, a100, 1, fp16, 128, 128, concurrency=1, runtime=ft)
+    kv_bytes = 2 * 32 * 32 * 128 * 2  # Llama 2 7B: 2 x layers x KV heads x head dim x 2 bytes = 524,288 per token
+    step = decode_step(llama7, 1, 128, kv_bytes, hw, CALIBRATION).total_s
+    assert est.ttft_ms == pytest.approx((prefill_time(llama7, 127, 128, hw, CALIBRATION, 1) + step) * 1e3)
+    one = estimate_inference(llama7, a100, 1, fp16, 1, 128, concurrency=1, runtime=ft)
+    assert one.ttft_ms == pytest.approx(decode_step(llama7, 1, 1, kv_bytes, hw, CALIBRATION).total_s * 1e3)
+    # A 1-token prompt is one decode step: about one TPOT (LMDeploy 0.1 A100 7B: 11 ms FTL, 9-10 ms per token)
+    assert 0.8 < one.ttft_ms / one.tpot_ms < 1.2
+    plain = estimate_inference(llama7, a100, 1, fp16, 1, 128, concurrency=1, runtime=replace(ft, name="p",
+                                                                                              first_token_from_decode=False))
+    assert plain.tpot_ms == pytest.approx(one.tpot_ms)
 
 
 def test_allreduce_latency_scale_slows_tp_only():
