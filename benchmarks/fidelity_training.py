@@ -91,6 +91,7 @@ def predict(
     out = {"tokens_per_s_per_gpu": est.tokens_per_s_per_gpu, "mfu": est.mfu}
     if est.run is not None:
         out["gpu_hours"] = est.run.gpu_hours["expected"]
+        out["gpu_hours_low"], out["gpu_hours_high"] = est.run.gpu_hours["low"], est.run.gpu_hours["high"]
     return out
 
 

@@ -15,7 +15,10 @@ from app.engine.reliability import Reliability, reliability
 from app.engine.training import TrainingEstimate
 from app.engine.workload import ModelShape
 
-RUN_OVERHEAD = {"low": 0.0, "expected": 0.06, "high": 0.20}  # share of time lost to non-failure causes
+# Share of time lost to non-failure causes. 'high' is set by the spread of the model-card runs: the Llama 3.1 8B and
+# 70B cards (1.46M and 7.0M H100-hours) come out 39-43% above the expected figure, which 0.20 left just outside the
+# range; 0.25 covers them. The expected value is unchanged.
+RUN_OVERHEAD = {"low": 0.0, "expected": 0.06, "high": 0.25}
 # Uncertainty of the steady-state throughput itself, by confidence (from the fidelity table's spread).
 THROUGHPUT_BAND = {"high": 0.12, "medium": 0.22, "low": 0.40}
 
