@@ -91,9 +91,16 @@ def problem_response(status: int, title: str, detail: str, errors: list[FieldErr
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+# Tags of the `model` union's branches (app/estimates/schemas.py): pydantic puts them in error locations, where
+# they name no request field.
+PRESET_SLUG_TAG = "preset-slug"
+INLINE_SHAPE_TAG = "inline-shape"
+_NOT_FIELDS = ("body", "query", "path", "header", PRESET_SLUG_TAG, INLINE_SHAPE_TAG)
+
+
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    """('body', 'model', 'layers') -> 'model.layers'; list indices as [i]."""
-    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    """('body', 'model', 'inline-shape', 'layers') -> 'model.layers'; list indices as [i]."""
+    parts = [p for p in loc if p not in _NOT_FIELDS]
     out = ""
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -103,7 +110,7 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 def validation_field_errors(exc: RequestValidationError) -> list[FieldError]:
     errors = []
     for err in exc.errors():
-        msg = str(err.get("msg", "invalid value"))
+        msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
         errors.append(FieldError(field=field_path(tuple(err.get("loc", ()))), message=msg))
     return errors
 

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from app.errors import INLINE_SHAPE_TAG, PRESET_SLUG_TAG
 
 Precision = Literal["bf16", "fp16", "fp8", "fp4"]
 PresetSlug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$",
@@ -45,21 +56,53 @@ class ModelShapeIn(BaseModel):
         "Attention and MLP read the same layer input and are summed (GPT-J, Falcon): inference runtimes that fuse "
         "it need one tensor-parallel all-reduce per layer instead of two"))
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ModelShapeIn:
-        if self.hidden_size % self.attention_heads:
-            raise ValueError(f"attention_heads ({self.attention_heads}) must divide hidden_size ({self.hidden_size})")
-        if self.kv_heads is not None and (self.kv_heads > self.attention_heads
-                                          or self.attention_heads % self.kv_heads):
-            raise ValueError("kv_heads must divide attention_heads")
-        if self.experts_per_token > self.experts:
-            raise ValueError("experts_per_token must not exceed experts")
-        if self.active_params is not None and self.active_params > self.params:
-            raise ValueError("active_params must not exceed params")
-        return self
+    # Cross-field rules as field validators (each on the later-declared field), so an error names its field.
+    @field_validator("attention_heads")
+    @classmethod
+    def _heads_divide_hidden(cls, heads: int, info: ValidationInfo) -> int:
+        hidden = info.data.get("hidden_size")
+        if hidden and hidden % heads:
+            raise ValueError(f"must divide hidden_size ({hidden}), got {heads}")
+        return heads
+
+    @field_validator("kv_heads")
+    @classmethod
+    def _kv_heads_divide_heads(cls, kv_heads: int | None, info: ValidationInfo) -> int | None:
+        heads = info.data.get("attention_heads")
+        if kv_heads is not None and heads and (kv_heads > heads or heads % kv_heads):
+            raise ValueError(f"must divide attention_heads ({heads}), got {kv_heads}")
+        return kv_heads
+
+    @field_validator("experts_per_token")
+    @classmethod
+    def _k_within_experts(cls, k: int, info: ValidationInfo) -> int:
+        experts = info.data.get("experts")
+        if experts and k > experts:
+            raise ValueError(f"must not exceed experts ({experts}), got {k}")
+        return k
+
+    @field_validator("active_params")
+    @classmethod
+    def _active_within_params(cls, active: float | None, info: ValidationInfo) -> float | None:
+        params = info.data.get("params")
+        if active is not None and params and active > params:
+            raise ValueError(f"must not exceed params ({params:.4g}), got {active:.4g}")
+        return active
 
 
-ModelRef = Annotated[PresetSlug | ModelShapeIn, Field(description="Preset slug or an inline shape")]
+def _model_ref_kind(value: Any) -> str | None:
+    """Which branch validates `model`: a string is a preset slug, an object an inline shape (one branch's errors)."""
+    if isinstance(value, str):
+        return PRESET_SLUG_TAG
+    return INLINE_SHAPE_TAG if isinstance(value, dict | ModelShapeIn) else None
+
+
+ModelRef = Annotated[
+    Annotated[PresetSlug, Tag(PRESET_SLUG_TAG)] | Annotated[ModelShapeIn, Tag(INLINE_SHAPE_TAG)],
+    Discriminator(_model_ref_kind, custom_error_type="model_ref",
+                  custom_error_message="must be a preset slug (GET /api/v1/models) or an object with the shape"),
+    Field(description="Preset slug or an inline shape"),
+]
 
 
 class HardwareChoice(BaseModel):

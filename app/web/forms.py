@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from app.errors import AppError
+from app.errors import INLINE_SHAPE_TAG, PRESET_SLUG_TAG, AppError
 
 GENERAL = "__all__"
 
@@ -68,7 +68,8 @@ def field_errors(exc: ValidationError, prefix: str = "") -> dict[str, str]:
 
 def _is_branch_tag(part: Any) -> bool:
     text = str(part)
-    return text[:1].isupper() or text in ("str", "int", "float", "function-after[_consistent()]") or "[" in text
+    return (text[:1].isupper() or text in ("str", "int", "float", PRESET_SLUG_TAG, INLINE_SHAPE_TAG)
+            or "[" in text)
 
 
 def validate(model: type[BaseModel], data: dict[str, Any]) -> tuple[BaseModel | None, dict[str, str]]:

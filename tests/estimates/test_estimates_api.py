@@ -73,19 +73,40 @@ def test_inference_fields(client):
     assert _all_finite(body)
 
 
-@pytest.mark.parametrize(("patch", "field"), [
-    ({"model": {"params": 7e9, "layers": 32, "hidden_size": 4096, "attention_heads": 30}}, "model"),
-    ({"gpu_count": 0}, "gpu_count"),
-    ({"gpu_count": -8}, "gpu_count"),
-    ({"seq_len": 0}, "seq_len"),
-    ({"precision": "fp7"}, "precision"),
-    ({"model": {"params": 1e16, "layers": 32, "hidden_size": 4096, "attention_heads": 32}}, "model"),
-    ({"server": "nvidia-dgx-h100"}, ""),
+SHAPE = {"params": 7e9, "layers": 32, "hidden_size": 4096, "attention_heads": 32}
+
+
+@pytest.mark.parametrize(("patch", "fields"), [
+    ({"model": {**SHAPE, "attention_heads": 30}}, ["model.attention_heads"]),
+    ({"model": {**SHAPE, "kv_heads": 5}}, ["model.kv_heads"]),
+    ({"model": {**SHAPE, "experts": 4, "experts_per_token": 8}}, ["model.experts_per_token"]),
+    ({"model": {**SHAPE, "active_params": 8e9}}, ["model.active_params"]),
+    ({"model": {**SHAPE, "params": 1e16}}, ["model.params"]),
+    ({"model": {**SHAPE, "layers": 0}}, ["model.layers"]),
+    ({"model": {**SHAPE, "bogus": 1}}, ["model.bogus"]),
+    ({"model": 5}, ["model"]),
+    ({"model": "Not A Slug!"}, ["model"]),
+    ({"gpu_count": 0}, ["gpu_count"]),
+    ({"gpu_count": -8}, ["gpu_count"]),
+    ({"seq_len": 0}, ["seq_len"]),
+    ({"precision": "fp7"}, ["precision"]),
+    ({"server": "nvidia-dgx-h100"}, [""]),
 ])
-def test_impossible_training_inputs_are_422_naming_the_field(client, patch, field):
+def test_impossible_training_inputs_are_422_naming_the_field(client, patch, fields):
     resp = client.post("/api/v1/estimates/training", json={**TRAIN, **patch})
     assert resp.status_code == 422, resp.text
-    assert any(e["field"].startswith(field) for e in resp.json()["errors"])
+    errors = resp.json()["errors"]
+    if fields != [""]:  # one error per bad field, named by its path alone (no pydantic union-branch labels)
+        assert [e["field"] for e in errors] == fields, errors
+        assert not any(e["message"].startswith("Value error") for e in errors)
+
+
+def test_shape_rules_say_what_to_fix(client):
+    resp = client.post("/api/v1/estimates/inference", json={**INFER, "model": {**SHAPE, "attention_heads": 30}})
+    assert resp.json()["errors"] == [{"field": "model.attention_heads",
+                                      "message": "must divide hidden_size (4096), got 30"}]
+    resp = client.post("/api/v1/estimates/inference", json={**INFER, "model": 7})
+    assert "preset slug (GET /api/v1/models) or an object" in resp.json()["errors"][0]["message"]
 
 
 def test_parallelism_not_dividing_gpus_is_422(client):
