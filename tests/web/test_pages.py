@@ -169,6 +169,15 @@ def test_invalid_plan_is_reshown_with_field_messages(editor_client: TestClient) 
     assert 'value="lots"' in r.text and 'name="site.pue" type="number"' in r.text
 
 
+def test_inconsistent_custom_shape_is_reshown_beside_the_field_at_fault(editor_client: TestClient) -> None:
+    shape = {"model": "custom", "shape.params": "7e9", "shape.layers": "32", "shape.hidden_size": "4096",
+             "shape.attention_heads": "30"}
+    r = post_form(editor_client, "/plans/new", "/plans/new", {**TRAINING, **shape})
+    assert r.status_code == 422
+    assert field_errors(r.text)["shape-attention_heads"] == "must divide hidden_size (4096), got 30"
+    assert 'name="shape.attention_heads"' in r.text and 'value="30"' in r.text
+
+
 def test_infeasible_plan_explains_what_was_tried(editor_client: TestClient) -> None:
     data = {**TRAINING, "model": "llama-3.1-405b", "training.target": "gpus", "training.gpu_count": "8",
             "candidates": "dell-r760-l4"}
