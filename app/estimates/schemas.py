@@ -230,7 +230,9 @@ class InferenceResponse(BaseModel):
     output_tokens_per_s: float = Field(description="Generated tokens per second, whole replica")
     output_tokens_per_s_per_gpu: float
     requests_per_s: float = Field(description="Completed requests per second at this concurrency")
-    ttft_ms: float = Field(description="Time to first token [ms]: prefill incl. batching")
+    ttft_ms: float = Field(description=(
+        "Time to first token [ms]: the prefill of the batch the request joins (on LMDeploy 0.1, whose first token "
+        "comes from a decode step: the prefill of all prompt tokens but the last, plus one decode step)"))
     tpot_ms: float = Field(description="Time per output token [ms]: one decode step")
     concurrency: int = Field(description="Sequences in flight used for the figures")
     max_concurrency: int = Field(description="Most sequences the KV cache (and runtime cap) allows")
