@@ -127,9 +127,11 @@ def _evaluate(model: ModelShape, hw: Hardware, plan: MemoryPlan, conc: int, s_in
     step = decode_step(model, conc / hw.pp, context, plan.kv_bytes_per_token, hw, cal)
     tpot = step.total_s * hw.pp
     prompt = s_in - 1 if runtime.first_token_from_decode else s_in  # tokens the prefill forward runs
-    chunk = conc * prompt if runtime.static_batching else min(conc * prompt, max(prompt, runtime.max_num_tokens))
-    prefill_work = conc * prompt / chunk * prefill_time(model, chunk, s_in, hw, cal, hw.gpus) if prompt else 0.0
-    ttft = prefill_time(model, chunk, s_in, hw, cal, hw.tp) if prompt else 0.0  # all stages in turn, TP GPUs each
+    prefill_work = ttft = 0.0
+    if prompt:
+        chunk = conc * prompt if runtime.static_batching else min(conc * prompt, max(prompt, runtime.max_num_tokens))
+        prefill_work = conc * prompt / chunk * prefill_time(model, chunk, s_in, hw, cal, hw.gpus)
+        ttft = prefill_time(model, chunk, s_in, hw, cal, hw.tp)  # latency: all stages in turn, TP GPUs each
     if runtime.first_token_from_decode:  # the first token is the output of a decode step over the last prompt token
         ttft += decode_step(model, conc / hw.pp, s_in, plan.kv_bytes_per_token, hw, cal).total_s * hw.pp
     tokens_per_s = conc * s_out / (prefill_work + s_out * tpot)

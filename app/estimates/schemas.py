@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -17,6 +18,7 @@ from pydantic import (
 
 from app.errors import INLINE_SHAPE_TAG, PRESET_SLUG_TAG
 
+N = TypeVar("N", bound=float | None)  # a numeric field value (int counts as float)
 Precision = Literal["bf16", "fp16", "fp8", "fp4"]
 PresetSlug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$",
                                   description="Preset slug from GET /api/v1/models")]
@@ -60,34 +62,30 @@ class ModelShapeIn(BaseModel):
     @field_validator("attention_heads")
     @classmethod
     def _heads_divide_hidden(cls, heads: int, info: ValidationInfo) -> int:
-        hidden = info.data.get("hidden_size")
-        if hidden and hidden % heads:
-            raise ValueError(f"must divide hidden_size ({hidden}), got {heads}")
-        return heads
+        return _rule(heads, info, "hidden_size", "must divide", lambda v, ref: ref % v != 0)
 
     @field_validator("kv_heads")
     @classmethod
     def _kv_heads_divide_heads(cls, kv_heads: int | None, info: ValidationInfo) -> int | None:
-        heads = info.data.get("attention_heads")
-        if kv_heads is not None and heads and (kv_heads > heads or heads % kv_heads):
-            raise ValueError(f"must divide attention_heads ({heads}), got {kv_heads}")
-        return kv_heads
+        return _rule(kv_heads, info, "attention_heads", "must divide", lambda v, ref: ref % v != 0)
 
     @field_validator("experts_per_token")
     @classmethod
     def _k_within_experts(cls, k: int, info: ValidationInfo) -> int:
-        experts = info.data.get("experts")
-        if experts and k > experts:
-            raise ValueError(f"must not exceed experts ({experts}), got {k}")
-        return k
+        return _rule(k, info, "experts", "must not exceed", lambda v, ref: v > ref)
 
     @field_validator("active_params")
     @classmethod
     def _active_within_params(cls, active: float | None, info: ValidationInfo) -> float | None:
-        params = info.data.get("params")
-        if active is not None and params and active > params:
-            raise ValueError(f"must not exceed params ({params:.4g}), got {active:.4g}")
-        return active
+        return _rule(active, info, "params", "must not exceed", lambda v, ref: v > ref)
+
+
+def _rule(value: N, info: ValidationInfo, other: str, relation: str, broken: Callable[[Any, Any], bool]) -> N:
+    """`value` against the already-validated field `other`; skipped when either is absent or invalid."""
+    ref = info.data.get(other)
+    if value is not None and ref and broken(value, ref):
+        raise ValueError(f"{relation} {other} ({ref:g}), got {value:g}")
+    return value
 
 
 def _model_ref_kind(value: Any) -> str | None:
