@@ -30,7 +30,7 @@ Runtimes = dict[str, ServingRuntime]
 # Kernel knobs fitted per runtime; trtllm-0.5 shares trtllm-0.6's gqa_kv_reuse (both predate XQA; its cases are TTFT
 # only, which cannot pin decode KV reads) and fits its own GEMM efficiency_scale.
 RUNTIME_FIT_PARAMS = {
-    "trtllm-0.9": ("moe_eff_scale", "hopper_moe_eff_scale"),
+    "trtllm-0.9": ("moe_eff_scale", "hopper_moe_eff_scale", "allreduce_block_gbyte_s"),
     "trtllm-0.17": ("moe_eff_scale", "reserve_gib_per_gpu"),
     "trtllm-0.6": ("gqa_kv_reuse", "allreduce_latency_scale"),
     "trtllm-0.5": ("efficiency_scale", "hopper_efficiency_scale", "allreduce_latency_scale"),

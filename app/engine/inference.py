@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.engine import custom_allreduce
 from app.engine.efficiency import generation
 from app.engine.errors import InfeasibleError
 from app.engine.inference_memory import (
@@ -18,7 +19,14 @@ from app.engine.inference_memory import (
     serving_runtime,
     weight_bytes_per_value,
 )
-from app.engine.inference_timing import CALIBRATION, Hardware, InferenceCalibration, decode_step, prefill_time
+from app.engine.inference_timing import (
+    CALIBRATION,
+    Hardware,
+    InferenceCalibration,
+    collapsed_grid_time,
+    decode_step,
+    prefill_time,
+)
 from app.engine.specs import GIB, AcceleratorSpec, ServerSpec
 from app.engine.workload import ModelShape, Precision
 
@@ -86,6 +94,7 @@ def _hardware(accel: AcceleratorSpec, tp: int, pp: int, precision: Precision, ru
         attention_dp=attention_dp, moe_precision=moe_precision,
         moe_peak_flops=accel.peak_flops(moe_precision) if moe_precision else 0.0,
         fused_parallel_allreduce=runtime.fused_parallel_allreduce, pcie=accel.scaleup_gbyte_s <= 0,
+        allreduce_block_byte_s=runtime.allreduce_block_gbyte_s * 1e9,
     )
 
 
@@ -200,9 +209,6 @@ def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tok
     if model.is_moe:
         notes.append("short-prompt MoE prefill: published Mixtral 8x7B batch-1 first-token latencies at 128 tokens are "
                      "13-33% below this estimate (TensorRT-LLM 0.9)")
-    if model.parallel_attention and runtime.name in ("trtllm-0.8", "trtllm-0.9") and model.params > 1e11:
-        notes.append("Falcon-180B-class parallel attention on TensorRT-LLM 0.8/0.9: published batch-1 128-token "
-                     "first-token latencies are 25-50% above this estimate (a cost that does not shrink with TP)")
     if runtime.name in NCCL_TRTLLM_RUNTIMES and tp > 1 and not model.parallel_attention:
         notes.append("tensor parallelism on TensorRT-LLM 0.5/0.6 (NCCL all-reduce): the published 128-token "
                      "first-token latency of Llama 2 70B at TP4 is 27% above this estimate on H100 (within 4% on A100)")
@@ -210,6 +216,21 @@ def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tok
 
 
 LONG_OUTPUT_TOKENS = 2000  # the v0.17 rows with 2,000-4,096 output tokens show the gap below
+
+
+GRID_NOTE_S = 0.001  # a collapsed all-reduce grid is named when it costs one prompt's first token this much
+
+
+def _grid_notes(model: ModelShape, hw: Hardware, runtime: ServingRuntime, input_tokens: int,
+                cal: InferenceCalibration) -> list[str]:
+    """Names a custom all-reduce grid that collapses to a few thread blocks (modeled, not a known gap)."""
+    extra_s = collapsed_grid_time(input_tokens, model, hw, cal)
+    if extra_s < GRID_NOTE_S:
+        return []
+    _, blocks, _ = custom_allreduce.grid(input_tokens * model.hidden_size * 2.0, hw.tp)
+    return [f"{runtime.name} custom all-reduce: hidden size {model.hidden_size:,} splits a single {input_tokens}-token "
+            f"prompt's all-reduce over {blocks} thread block(s) per GPU, which adds {extra_s * 1e3:.1f} ms to its "
+            "first token; the NCCL path (--use_custom_all_reduce disable) would not pay it"]
 
 
 def _long_decode_warnings(hw: Hardware, output_tokens: int) -> list[str]:
@@ -250,6 +271,7 @@ def estimate_inference(
     notes = (_warnings(model, accel, precision, pp) + _runtime_warnings(runtime, attention_dp)
              + _short_prompt_warnings(model, runtime, input_tokens, tp) + _long_decode_warnings(hw, output_tokens))
     confidence = _confidence(notes)
+    notes += _grid_notes(model, hw, runtime, input_tokens, cal)
 
     def evaluate(c: int) -> _Point:
         return _evaluate(model, hw, plan, c, input_tokens, output_tokens, runtime, cal)

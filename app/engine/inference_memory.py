@@ -67,6 +67,10 @@ class ServingRuntime:
     # InternLM/lmdeploy src/turbomind/models/llama/LlamaBatch.cc (v0.1.0 era), ContextDecode(): "subtract input/context
     # len by 1 to skip last input token (will process with decoder later)"; the prefill returns no logits.
     first_token_from_decode: bool = False
+    # Throughput of one thread block of the TensorRT-LLM 0.8/0.9 custom all-reduce kernels (0 = the runtime reduces
+    # with NCCL or kernels whose grid does not collapse); an all-reduce takes at least its busiest block's bytes at
+    # this rate (app/engine/custom_allreduce.py).
+    allreduce_block_gbyte_s: float = 0.0
 
 
 # Fitted kernel knobs (benchmarks/fidelity_inference.py --fit, "fit" cases of the same runtime only).
@@ -85,8 +89,10 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     # moe_eff_scale (all GPUs) and hopper_moe_eff_scale (Hopper only: the v0.9 MoE plugin's grouped GEMM ran CUTLASS
     # Sm80 kernels on H100; Hopper-specialised TMA grouped GEMM came after v0.9.0) fitted on the v0.9 Mixtral 8x7B fit
     # cases (performance.md, v0.9.0 revision): 0.537 x 0.624 = 0.335 on H100/H200.
+    # Its custom all-reduce (on by default from v0.8) runs a Falcon-180B 128-token message on 1-2 thread blocks
+    # (app/engine/custom_allreduce.py); one block's throughput fitted on its Falcon-180B fit cases.
     "trtllm-0.9": ServingRuntime(name="trtllm-0.9", moe_eff_scale=0.537, hopper_moe_eff_scale=0.624,
-                                 static_batching=True),
+                                 static_batching=True, allreduce_block_gbyte_s=26.6),
     # v0.5.0 / v0.6.1: static batching, no XQA (GQA decode re-reads KV per query head), NCCL all-reduce (the custom
     # all-reduce plugin was opt-in, `--use_custom_all_reduce`, and the performance.md build commands of both releases
     # do not set it; on by default from v0.8). gqa_kv_reuse and all-reduce latency fitted on the 25 v0.6.1 fit

@@ -10,7 +10,8 @@ MoE decode reads only the experts the batch touches: E (1 - (1 - k/E)^B) per lay
 grouped-GEMM efficiency of B k / E tokens per expert.
 TP all-reduces: two ring all-reduces per layer (one for parallel-attention models when the runtime fuses them),
 NVLink or PCIe link efficiency and latency (times the runtime's latency scale: NCCL-only stacks are slower than the
-custom kernels); PCIe rings over more than one socket's four cards pay a fitted slowdown.
+custom kernels); PCIe rings over more than one socket's four cards pay a fitted slowdown. TensorRT-LLM 0.8/0.9's
+custom all-reduce takes at least its busiest thread block's bytes at one block's fitted rate (custom_allreduce.py).
 Throughput under continuous batching: C x out / (prefill work of C requests + out x step(C)).
 All efficiencies are fitted on the "fit" cases of tests/fidelity/inference_cases.json
 (benchmarks/fidelity_inference.py --fit); see CALIBRATION for the values and the method.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.engine import custom_allreduce
 from app.engine.workload import ModelShape
 
 # Dual-socket 8-GPU PCIe servers hang four cards under each CPU socket's PCIe tree; a ring over all eight crosses
@@ -85,6 +87,7 @@ class Hardware:
     moe_precision: str = ""  # that precision ("" = the serving precision)
     fused_parallel_allreduce: bool = True  # one all-reduce per layer for parallel-attention models (ServingRuntime)
     pcie: bool = False  # tensor parallelism over PCIe (no scale-up link): its own link efficiency and latency
+    allreduce_block_byte_s: float = 0.0  # one thread block of the runtime's custom all-reduce (0 = not modeled)
 
     @property
     def gpus(self) -> int:
@@ -156,13 +159,33 @@ def allreduce_time(tokens: float, model: ModelShape, layers: float, hw: Hardware
     if hw.tp <= 1:
         return 0.0
     size = tokens * model.hidden_size * 2.0
-    link_eff, latency = (cal.pcie_link_eff, cal.pcie_allreduce_latency_s) if hw.pcie else (
-        cal.link_eff, cal.allreduce_latency_s)
-    ring_s = 2 * (hw.tp - 1) / hw.tp * size / (hw.link_byte_s * link_eff)
-    per = latency * hw.allreduce_latency_scale * (hw.tp - 1) ** 0.5 + ring_s
+    latency = cal.pcie_allreduce_latency_s if hw.pcie else cal.allreduce_latency_s
+    per = latency * hw.allreduce_latency_scale * (hw.tp - 1) ** 0.5 + max(_ring_s(size, hw, cal), _grid_s(size, hw))
     if hw.pcie and hw.tp > PCIE_GPUS_PER_SOCKET:
         per *= cal.cross_socket_slowdown
     return float(allreduces_per_layer(model, hw) * layers * per)
+
+
+def _ring_s(size: float, hw: Hardware, cal: InferenceCalibration) -> float:
+    """Bandwidth term of one ring all-reduce of `size` bytes over the TP group's links [s]."""
+    link_eff = cal.pcie_link_eff if hw.pcie else cal.link_eff
+    return 2 * (hw.tp - 1) / hw.tp * size / (hw.link_byte_s * link_eff)
+
+
+def _grid_s(size: float, hw: Hardware) -> float:
+    """The runtime's custom all-reduce kernel: its busiest thread block's bytes at one block's rate [s] (0 = none)."""
+    if not hw.allreduce_block_byte_s:
+        return 0.0
+    return custom_allreduce.block_bytes(size, hw.tp) / hw.allreduce_block_byte_s
+
+
+def collapsed_grid_time(tokens: float, model: ModelShape, hw: Hardware, cal: InferenceCalibration) -> float:
+    """What a forward of `tokens` tokens loses to custom all-reduce grids slower than the link [s]."""
+    if hw.attention_dp or hw.tp <= 1:
+        return 0.0
+    size = tokens * model.hidden_size * 2.0
+    excess = max(0.0, _grid_s(size, hw) - _ring_s(size, hw, cal))
+    return allreduces_per_layer(model, hw) * model.layers / hw.pp * excess
 
 
 def allreduces_per_layer(model: ModelShape, hw: Hardware) -> int:
