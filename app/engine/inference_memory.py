@@ -53,6 +53,13 @@ class ServingRuntime:
     # Share of a KV head's reads reused by the other query heads of its GQA group: 1 = grouped-query decode kernel
     # (TRT-LLM XQA, v0.7+); legacy masked-MHA kernels re-read K/V for every query head (L2 hits only).
     gqa_kv_reuse: float = 1.0
+    # Query-heads-per-KV-head ratios and head sizes the grouped-query decode kernel accepts (empty = every shape).
+    # TensorRT-LLM 0.8/0.9 (decoderXQARunner.h, shouldUse): "nbQHeadsPerKV != 8 && nbQHeadsPerKV != 1" and
+    # "head_size != 128 && head_size != 256" -> masked MHA; the precompiled cubins are nqpkv_8 only. Other shapes
+    # (Mistral/Mixtral 4:1, Falcon-180B 29:1 with 64-wide heads) decode with masked MHA at mmha_kv_reuse.
+    xqa_group_sizes: tuple[int, ...] = ()
+    xqa_head_sizes: tuple[int, ...] = ()
+    mmha_kv_reuse: float = 1.0  # gqa_kv_reuse of the masked-MHA fallback (derived from trtllm-0.6 below)
     static_batching: bool = False  # True: the whole batch is prefilled at once, then decoded together (pre-v0.10)
     # Precision of the routed-expert GEMMs when the stack has no low-precision MoE kernels (None = serving precision).
     # Not "FP8 OOTB MoE" of TensorRT-LLM v0.12.0 (release notes): OOTB is the non-plugin MoE path; the MoE plugin
@@ -83,16 +90,17 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     # (perf-overview.md, v0.17 revision).
     "trtllm-0.17": ServingRuntime(name="trtllm-0.17", kv_memory_fraction=0.95, moe_eff_scale=0.867,
                                   reserve_gib_per_gpu=2.84),
-    # v0.9.0 (gptSessionBenchmark, static batching): XQA present, early MoE plugin. Its FP8 Mixtral rows store and
-    # run the experts in FP8 (NVIDIA in TensorRT-LLM issue #1229, 2024-03-05: "Mixtral with FP8 ... will be released
-    # in version 0.9.0"); 19.5 ms TTFT on 4 x L40S is below the 26 ms floor of streaming FP16 experts.
+    # v0.9.0 (gptSessionBenchmark, static batching): XQA for 8:1 groups only, early MoE plugin. Its FP8 Mixtral rows
+    # store and run the experts in FP8 (NVIDIA in TensorRT-LLM issue #1229, 2024-03-05: "Mixtral with FP8 ... will be
+    # released in version 0.9.0"); 19.5 ms TTFT on 4 x L40S is below the 26 ms floor of streaming FP16 experts.
     # moe_eff_scale (all GPUs) and hopper_moe_eff_scale (Hopper only: the v0.9 MoE plugin's grouped GEMM ran CUTLASS
     # Sm80 kernels on H100; Hopper-specialised TMA grouped GEMM came after v0.9.0) fitted on the v0.9 Mixtral 8x7B fit
-    # cases (performance.md, v0.9.0 revision): 0.537 x 0.624 = 0.335 on H100/H200.
-    # Its custom all-reduce (on by default from v0.8) runs a Falcon-180B 128-token message on 1-2 thread blocks
-    # (app/engine/custom_allreduce.py); one block's throughput fitted on its Falcon-180B fit cases.
-    "trtllm-0.9": ServingRuntime(name="trtllm-0.9", moe_eff_scale=0.537, hopper_moe_eff_scale=0.624,
-                                 static_batching=True, allreduce_block_gbyte_s=26.6),
+    # cases (performance.md, v0.9.0 revision): 0.537 x 0.674 = 0.362 on H100/H200 (Mixtral's 4:1 groups decode with
+    # masked MHA, see xqa_group_sizes). Its custom all-reduce (on by default from v0.8) runs a Falcon-180B 128-token
+    # message on 1-2 thread blocks (app/engine/custom_allreduce.py); one block's throughput fitted on its fit cases.
+    "trtllm-0.9": ServingRuntime(name="trtllm-0.9", moe_eff_scale=0.537, hopper_moe_eff_scale=0.674,
+                                 static_batching=True, allreduce_block_gbyte_s=21.8,
+                                 xqa_group_sizes=(1, 8), xqa_head_sizes=(128, 256)),
     # v0.5.0 / v0.6.1: static batching, no XQA (GQA decode re-reads KV per query head), NCCL all-reduce (the custom
     # all-reduce plugin was opt-in, `--use_custom_all_reduce`, and the performance.md build commands of both releases
     # do not set it; on by default from v0.8). gqa_kv_reuse and all-reduce latency fitted on the 25 v0.6.1 fit
@@ -149,6 +157,7 @@ def with_legacy_knobs(presets: dict[str, ServingRuntime]) -> dict[str, ServingRu
     out = {**presets, **{key: replace(presets[key], moe_eff_scale=moe, hopper_moe_eff_scale=hopper)
                          for key in LEGACY_MOE_RUNTIMES}}
     out["trtllm-0.5"] = replace(out["trtllm-0.5"], gqa_kv_reuse=v06.gqa_kv_reuse)
+    out["trtllm-0.9"] = replace(out["trtllm-0.9"], mmha_kv_reuse=v06.gqa_kv_reuse)  # the same masked-MHA kernels
     return out
 
 

@@ -1,11 +1,13 @@
 """Serving-runtime presets: version-dependent behavior pinned against hand-checked values and published ratios."""
 
+from dataclasses import replace
+
 import pytest
 from inference_hardware import ACCELERATORS
 
 from app.engine.inference import estimate_inference, kv_read_factor
 from app.engine.inference_memory import RUNTIME_PRESETS, ServingRuntime, kv_replication, serving_runtime
-from app.engine.workload import Precision
+from app.engine.workload import ModelShape, Precision
 from app.models_library import get_preset
 
 LLAMA70 = get_preset("llama-3.1-70b").shape
@@ -93,8 +95,27 @@ def test_a_collapsed_custom_allreduce_grid_is_named_with_its_cost():
     note = [w for w in old.warnings if "custom all-reduce" in w]
     assert len(note) == 1 and "14,848" in note[0] and "1 thread block" in note[0]
     assert not any("custom all-reduce" in w for w in new.warnings + long.warnings)  # v1.0; 2048 tokens go to NCCL
-    assert old.confidence == new.confidence  # modeled from the kernel's launch rule, not a known gap
-    assert old.ttft_ms > new.ttft_ms + 15  # ~80 all-reduces on one block at ~27 GB/s
+    mha = replace(falcon, attention_heads=116, kv_heads=116)  # same hidden size, no GQA (no masked-MHA warning)
+    noted = estimate_inference(mha, H100, 8, FP8, 128, 1, concurrency=1, runtime="trtllm-0.9")
+    assert any("custom all-reduce" in w for w in noted.warnings)
+    assert noted.confidence == "high"  # modeled from the kernel's launch rule, not a known gap
+    assert old.ttft_ms > new.ttft_ms + 15  # 80 all-reduces, each on one block at ~22 GB/s
+
+
+def test_v09_decodes_gqa_shapes_outside_xqa_with_masked_mha():
+    mistral = ModelShape(name="mistral-7b", params=7.24e9, layers=32, hidden_size=4096, ffn_hidden_size=14336,
+                         attention_heads=32, kv_heads=8, vocab_size=32000)  # Mistral 7B v0.1 config.json
+    llama70 = get_preset("llama-2-70b").shape
+    v09, v06 = RUNTIME_PRESETS["trtllm-0.9"], RUNTIME_PRESETS["trtllm-0.6"]
+    assert kv_read_factor(llama70, v09) == 1.0  # 8:1 groups of 128-wide heads: XQA
+    assert kv_read_factor(mistral, v09) == pytest.approx(1 + 3 * (1 - v06.gqa_kv_reuse))  # 4:1: masked MHA
+    falcon = get_preset("falcon-180b").shape  # 29:1 groups of 64-wide heads
+    assert kv_read_factor(falcon, v09) == pytest.approx(1 + 28 * (1 - v06.gqa_kv_reuse))
+    assert kv_read_factor(mistral, RUNTIME_PRESETS["trtllm-1.0"]) == 1.0
+    est = estimate_inference(mistral, H100, 1, FP8, 128, 2048, concurrency=120, runtime="trtllm-0.9")
+    assert any("masked MHA" in w for w in est.warnings) and est.confidence != "high"
+    assert not any("masked MHA" in w for w in estimate_inference(
+        llama70, H100, 4, FP8, 128, 2048, concurrency=64, runtime="trtllm-0.9").warnings)
 
 
 MIXTRAL = get_preset("mixtral-8x7b").shape
