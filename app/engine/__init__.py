@@ -12,7 +12,9 @@ from app.engine.training_memory import MemoryBreakdown
 # routing), DualPipe, PCIe tensor parallelism and parallel attention in inference, inference calibration refitted.
 # 1.2.0: TensorRT-LLM 0.17 and LMDeploy 0.1 runtimes, Hopper-only MoE scale of the 0.9-era kernels, per-runtime
 # prefill overhead and all-reduce latency, NVLink link efficiency fitted, device memory in binary units.
-VERSION = "1.2.0"
+# 1.3.0: TensorRT-LLM 0.8/0.9 custom all-reduce launch grid and XQA eligibility (masked MHA for other GQA shapes),
+# LMDeploy first token from a decode step, v0.9 knobs refit with its dense throughput rows.
+VERSION = "1.3.0"
 
 __all__ = [
     "VERSION",

@@ -4,7 +4,7 @@ Structure of ``Plan.result`` (JSON stored with the plan; the web pages and the r
 saved plan looks the same whatever happens to the catalog later). Units are in the key names.
 
     result = {
-      "engine_version": "1.2.0", "kind": "training" | "inference" | "classic", "objective": "tco" | ...,
+      "engine_version": "1.3.0", "kind": "training" | "inference" | "classic", "objective": "tco" | ...,
       "summary": {"headline": str, "recommended_server": slug, "server_name": str, "accelerator": str,
                   "servers": int, "gpus": int, "racks": int, "capex_usd": float, "tco_usd": float,
                   "it_nameplate_kw": float, "facility_expected_kw": float,
