@@ -225,10 +225,10 @@ def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tok
 LONG_OUTPUT_TOKENS = 2000  # the v0.17 rows with 2,000-4,096 output tokens show the gap below
 
 
-def _decode_kernel_warnings(model: ModelShape, runtime: ServingRuntime) -> list[str]:
+def _decode_kernel_warnings(model: ModelShape, runtime: ServingRuntime, output_tokens: int) -> list[str]:
     """A GQA shape the runtime's grouped-query decode kernel rejects decodes with masked MHA (KV re-read per head)."""
     group = 1 if model.kv_lora_rank else model.attention_heads / max(1, model.kv_heads)
-    if group <= 1 or decode_kv_reuse(model, runtime, group) == runtime.gqa_kv_reuse:
+    if output_tokens <= 1 or group <= 1 or decode_kv_reuse(model, runtime, group) == runtime.gqa_kv_reuse:
         return []
     factor = kv_read_factor(model, runtime)
     return [f"{runtime.name} decodes {group:.0f}:1 query groups with {model.head_dim:.0f}-wide heads with masked MHA, "
@@ -288,7 +288,7 @@ def estimate_inference(
     hw = _hardware(accel, tp, pp, precision, runtime, model, attention_dp)
     notes = (_warnings(model, accel, precision, pp) + _runtime_warnings(runtime, attention_dp)
              + _short_prompt_warnings(model, runtime, input_tokens, tp) + _long_decode_warnings(hw, output_tokens)
-             + _decode_kernel_warnings(model, runtime))
+             + _decode_kernel_warnings(model, runtime, output_tokens))
     confidence = _confidence(notes)
     notes += _grid_notes(model, hw, runtime, input_tokens, cal)
 

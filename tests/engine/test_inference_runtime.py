@@ -114,6 +114,8 @@ def test_v09_decodes_gqa_shapes_outside_xqa_with_masked_mha():
     assert kv_read_factor(mistral, RUNTIME_PRESETS["trtllm-1.0"]) == 1.0
     est = estimate_inference(mistral, H100, 1, FP8, 128, 2048, concurrency=120, runtime="trtllm-0.9")
     assert any("masked MHA" in w for w in est.warnings) and est.confidence != "high"
+    first = estimate_inference(mistral, H100, 1, FP8, 128, 1, concurrency=1, runtime="trtllm-0.9")
+    assert not any("masked MHA" in w for w in first.warnings)  # no decode step, no KV re-reads
     assert not any("masked MHA" in w for w in estimate_inference(
         llama70, H100, 4, FP8, 128, 2048, concurrency=64, runtime="trtllm-0.9").warnings)
 
