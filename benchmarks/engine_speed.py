@@ -76,11 +76,12 @@ def _inference_scenarios() -> list[tuple[Any, ...]]:
 
 def inference_cases() -> list[tuple[str, Callable[[], object], float | None]]:
     cases: list[tuple[str, Callable[[], object], float | None]] = []
-    for label, slug, accel, gpus, prec, s_in, s_out, conc in _inference_scenarios():
+    for label, slug, accel, gpus, prec, s_in, s_out, conc, *runtime in _inference_scenarios():
         model, hw, precision = _shape(slug), ACCELERATORS[accel], Precision(prec)
 
-        def call(model=model, hw=hw, gpus=gpus, precision=precision, s_in=s_in, s_out=s_out, conc=conc):
-            return estimate_inference(model, hw, gpus, precision, s_in, s_out, concurrency=conc)
+        def call(model=model, hw=hw, gpus=gpus, precision=precision, s_in=s_in, s_out=s_out, conc=conc,
+                 runtime=runtime[0] if runtime else None):
+            return estimate_inference(model, hw, gpus, precision, s_in, s_out, concurrency=conc, runtime=runtime)
 
         cases.append((f"inference {label}", call, INFERENCE_LIMIT_MS))
     return cases

@@ -18,10 +18,12 @@ from app.engine.inference import estimate_inference  # noqa: E402
 from app.engine.workload import Precision  # noqa: E402
 from app.models_library import get_preset  # noqa: E402
 
-SCENARIOS = [  # (label, preset, accelerator, gpus, precision, in, out, concurrency)
+SCENARIOS = [  # (label, preset, accelerator, gpus, precision, in, out, concurrency[, runtime])
     ("llama-3.1-70b fixed concurrency", "llama-3.1-70b", "h100-sxm", 4, "fp8", 1000, 1000, 64),
     ("llama-3.1-70b auto concurrency", "llama-3.1-70b", "h100-sxm", 4, "fp8", 1000, 1000, None),
     ("deepseek-v3 auto concurrency", "deepseek-v3", "h200-sxm", 8, "fp8", 2000, 500, None),
+    # custom all-reduce launch grid on every candidate concurrency (TensorRT-LLM 0.9)
+    ("falcon-180b auto concurrency, trtllm-0.9", "falcon-180b", "h100-sxm", 8, "fp8", 128, 2048, None, "trtllm-0.9"),
 ]
 
 
@@ -34,11 +36,12 @@ def _time_us(fn, repeat: int = 2000) -> float:
 
 def report() -> list[dict]:
     rows = []
-    for label, slug, accel, gpus, prec, s_in, s_out, conc in SCENARIOS:
+    for label, slug, accel, gpus, prec, s_in, s_out, conc, *runtime in SCENARIOS:
         model, hw, precision = get_preset(slug).shape, ACCELERATORS[accel], Precision(prec)
 
-        def call(model=model, hw=hw, gpus=gpus, precision=precision, s_in=s_in, s_out=s_out, conc=conc):
-            return estimate_inference(model, hw, gpus, precision, s_in, s_out, concurrency=conc)
+        def call(model=model, hw=hw, gpus=gpus, precision=precision, s_in=s_in, s_out=s_out, conc=conc,
+                 runtime=runtime[0] if runtime else None):
+            return estimate_inference(model, hw, gpus, precision, s_in, s_out, concurrency=conc, runtime=runtime)
 
         rows.append({"scenario": label, "microseconds": _time_us(call)})
     return rows

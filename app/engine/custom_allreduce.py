@@ -41,14 +41,13 @@ def strategy(message_bytes: float, tp: int) -> str:
 
 
 def _two_shot_blocks(total_threads: int) -> int:
-    blocks = max(1, math.ceil(total_threads / DEFAULT_BLOCK_SIZE))
-    while total_threads % blocks or total_threads // blocks > DEFAULT_BLOCK_SIZE:
-        blocks += 1
+    """kernelLaunchConfig's grid: the fewest blocks of <= 1,024 threads that divide the thread count (so the largest
+    block size that divides it), then, above 24 blocks, the grid divided by its smallest factor that leaves <= 24
+    (so its largest divisor <= 24). Both searches run over at most 1,024 candidates."""
+    size = next(q for q in range(min(DEFAULT_BLOCK_SIZE, total_threads), 0, -1) if total_threads % q == 0)
+    blocks = total_threads // size
     if blocks > MAX_ALL_REDUCE_BLOCKS:
-        factor = 2
-        while blocks // factor > MAX_ALL_REDUCE_BLOCKS or blocks % factor:
-            factor += 1
-        blocks //= factor
+        blocks = next(g for g in range(MAX_ALL_REDUCE_BLOCKS, 0, -1) if blocks % g == 0)
     return blocks
 
 

@@ -60,3 +60,24 @@ def test_power_of_two_hidden_sizes_stay_link_bound():
     assert collapsed_grid_time(128, FALCON, _hw(8, 0.0), CALIBRATION) == 0.0  # runtimes without the custom kernel
     assert RUNTIME_PRESETS["trtllm-1.0"].allreduce_block_gbyte_s == 0.0
     assert RUNTIME_PRESETS["trtllm-0.8"].allreduce_block_gbyte_s == rate  # v0.8 takes v0.9's knobs
+
+
+def _launch_loop(total_threads: int) -> int:
+    """kernelLaunchConfig's two-shot grid as the kernel source writes it (two incrementing searches)."""
+    blocks = 1
+    while total_threads % blocks or total_threads // blocks > 1024:
+        blocks += 1
+    if blocks > 24:
+        factor = 1
+        while blocks // factor > 24 or blocks % factor:
+            factor += 1
+        blocks //= factor
+    return blocks
+
+
+@pytest.mark.parametrize("start", [32, 29_696, 59_392, 100_000, 31 * 1024 * 32])
+def test_grid_search_matches_the_kernel_loop(start):
+    from app.engine.custom_allreduce import _two_shot_blocks
+
+    for threads in range(start, start + 32 * 400, 32):  # warp multiples, as the kernel rounds them
+        assert _two_shot_blocks(threads) == _launch_loop(threads), threads
