@@ -80,7 +80,8 @@ def fmt_usd(value: Any) -> str:
 
 
 def fmt_pct(value: Any, digits: int = 1) -> str:
-    return f"{value * 100:.{digits}f} %" if isinstance(value, int | float) else "—"
+    """Fraction -> percent, the sign held to its number by a no-break space (U+00A0) so a line never ends between."""
+    return f"{value * 100:.{digits}f}\u00a0%" if isinstance(value, int | float) else "—"
 
 
 def fmt_hours(value: Any) -> str:

@@ -1,0 +1,15 @@
+"""Number formatting filters of the HTML pages (app/web/templating.py)."""
+
+from app.web.templating import fmt_hours, fmt_num, fmt_pct, fmt_usd
+
+
+def test_percent_keeps_its_sign_on_the_same_line():
+    assert fmt_pct(0.5) == "50.0\u00a0%"  # no-break space: "%" never wraps alone
+    assert fmt_pct(None) == "—"
+
+
+def test_numbers_money_and_durations_read_naturally():
+    assert fmt_num(1234567) == "1,234,567"
+    assert fmt_num(float("nan")) == "—"
+    assert fmt_usd(1_234_567) == "$1.23 M"
+    assert fmt_hours(0.5) == "30 min" and fmt_hours(10) == "10.0 h" and fmt_hours(96) == "4.0 days"
