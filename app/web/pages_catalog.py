@@ -15,7 +15,7 @@ from app.deps import PrincipalDep, Reader, SessionDep
 from app.errors import AppError, Forbidden, ValidationProblem
 from app.web import catalog_view, forms
 from app.web.csrf import CsrfForm
-from app.web.templating import is_htmx, render
+from app.web.templating import column_decimals, is_htmx, render
 
 router = APIRouter(prefix="/catalog", tags=["pages"], include_in_schema=False)
 PAGE_SIZE = 25
@@ -80,6 +80,7 @@ def list_page(request: Request, kind: str, session: SessionDep, _: Reader, q: Te
     context = {"kind": k, "kinds": [KINDS[n] for n in KIND_ORDER], "result": result, "filters": filters,
                "sort": sort, "page": page, "pages": max(1, -(-result["total"] // PAGE_SIZE)),
                "columns": catalog_view.LIST_COLUMNS[k.name], "sortable": sortable_columns(k),
+               "decimals": column_decimals(result["items"], catalog_view.LIST_COLUMNS[k.name]),
                "accelerators": _accelerator_slugs(session) if k.name == "servers" else []}
     return render(request, "catalog_list.html", context, block="results" if is_htmx(request) else None)
 

@@ -64,9 +64,31 @@ def fmt_num(value: Any, digits: int = 3) -> str:
         return "—"
     if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 1):
         return f"{int(value):,}"
+    return f"{value:,.{num_decimals(value, digits)}f}"
+
+
+def num_decimals(value: float, digits: int = 3) -> int:
+    """Decimals fmt_num shows for a number: none for whole numbers, else about `digits` significant figures."""
+    if not math.isfinite(value) or (float(value).is_integer() and abs(value) >= 1):
+        return 0
     magnitude = math.floor(math.log10(abs(value))) if value else 0
-    decimals = max(0, digits - 1 - magnitude)
-    return f"{value:,.{min(decimals, 4)}f}"
+    return min(4, max(0, digits - 1 - magnitude))
+
+
+def column_decimals(rows: list[dict[str, Any]], columns: Any) -> dict[str, int]:
+    """One decimal count per numeric column, the most any of its values needs, so a column lines up (2.00, 3.35)."""
+    out: dict[str, int] = {}
+    for c in columns:
+        values = [r.get(c) for r in rows if isinstance(r.get(c), float) and not isinstance(r.get(c), bool)]
+        out[c] = max((num_decimals(v) for v in values), default=0)
+    return out
+
+
+def fmt_fixed(value: Any, decimals: int) -> str:
+    """A number with thousands separators and exactly `decimals` decimals (text passes through fmt_num)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return fmt_num(value)
+    return f"{value:,.{decimals}f}"
 
 
 def fmt_usd(value: Any) -> str:
@@ -107,7 +129,7 @@ def with_query(request: Request, **changes: Any) -> str:
     return f"{request.url.path}?{query}" if query else request.url.path
 
 
-templates.env.filters.update(num=fmt_num, usd=fmt_usd, pct=fmt_pct, hours=fmt_hours, label=field_label,
+templates.env.filters.update(num=fmt_num, fixed=fmt_fixed, usd=fmt_usd, pct=fmt_pct, hours=fmt_hours, label=field_label,
                              unit=field_unit)
 templates.env.globals.update(with_query=with_query)
 
