@@ -9,30 +9,23 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.engine import custom_allreduce
 from app.engine.efficiency import generation
 from app.engine.errors import InfeasibleError
 from app.engine.inference_memory import (
     MemoryPlan,
     ServingRuntime,
+    kv_read_factor,
     plan_memory,
     serving_runtime,
     weight_bytes_per_value,
 )
-from app.engine.inference_timing import (
-    CALIBRATION,
-    Hardware,
-    InferenceCalibration,
-    collapsed_grid_time,
-    decode_step,
-    prefill_time,
-)
+from app.engine.inference_notes import confidence_of, known_gaps, modeled_notes
+from app.engine.inference_timing import CALIBRATION, Hardware, InferenceCalibration, decode_step, prefill_time
 from app.engine.specs import GIB, AcceleratorSpec, ServerSpec
 from app.engine.workload import ModelShape, Precision
 
 DEFAULT_SCALEUP_GPUS = 8  # HGX / OAM baseboards: 8 GPUs share NVLink / Infinity Fabric
 PCIE_GBYTE_S = 32.0  # PCIe Gen4 x16 unidirectional, used for TP when a card has no scale-up link
-CALIBRATED_FAMILIES = ("h100", "h200", "a100", "b200", "gb200", "l40s", "mi300x")  # accelerators in the case table
 
 
 @dataclass(frozen=True)
@@ -69,19 +62,6 @@ def _layout(target: ServerSpec | AcceleratorSpec, gpu_count: int) -> tuple[Accel
     domain = target.scaleup_domain_gpus if isinstance(target, ServerSpec) else DEFAULT_SCALEUP_GPUS
     tp = math.gcd(gpu_count, max(1, domain))
     return accel, tp, gpu_count // tp
-
-
-def kv_read_factor(model: ModelShape, runtime: ServingRuntime) -> float:
-    """KV bytes read per cached byte in decode: 1 + (g - 1)(1 - reuse) for g query heads per KV head."""
-    group = 1 if model.kv_lora_rank else model.attention_heads / max(1, model.kv_heads)
-    return 1.0 + (group - 1.0) * (1.0 - decode_kv_reuse(model, runtime, group))
-
-
-def decode_kv_reuse(model: ModelShape, runtime: ServingRuntime, group: float) -> float:
-    """The runtime's KV reuse across a GQA group: its grouped-query kernel where it takes the shape, else masked MHA."""
-    grouped = not runtime.xqa_group_sizes or group in runtime.xqa_group_sizes
-    sized = not runtime.xqa_head_sizes or model.head_dim in runtime.xqa_head_sizes
-    return runtime.gqa_kv_reuse if grouped and sized else runtime.mmha_kv_reuse
 
 
 def _hardware(accel: AcceleratorSpec, tp: int, pp: int, precision: Precision, runtime: ServingRuntime,
@@ -179,90 +159,6 @@ def _best_point(
     return max(ok or points[:1], key=lambda p: p.tokens_per_s)
 
 
-def _warnings(model: ModelShape, accel: AcceleratorSpec, precision: Precision, pp: int) -> list[str]:
-    notes = []
-    if model.is_moe:
-        notes.append("MoE: uniform expert routing assumed; expert GEMM efficiency from few published cases")
-    if model.kv_lora_rank:
-        notes.append("MLA: latent KV cache held on every TP rank (attention data parallelism would hold more)")
-    if not any(f in accel.slug.lower() for f in CALIBRATED_FAMILIES):
-        notes.append(f"no published inference measurements for {accel.name}; efficiencies borrowed from H100/A100")
-    if not accel.supports(precision.name):
-        notes.append(f"{accel.name} has no native {precision.name} tensor cores; modeled at the next wider rate")
-    if pp > 1:
-        notes.append(f"{pp} pipeline stages across scale-up domains; bubbles and inter-node hops not modeled")
-    return notes
-
-
-def _runtime_warnings(runtime: ServingRuntime, attention_dp: bool) -> list[str]:
-    notes = []
-    if runtime.name == "vllm":
-        notes.append("vLLM profile fitted on one source (vLLM ROCm 2024 on MI300X); other vLLM builds differ")
-    if attention_dp:
-        notes.append("attention data parallelism: not validated; over-predicts published Qwen3 runs by 25-80%")
-    return notes
-
-
-# TensorRT-LLM releases whose tensor-parallel all-reduce is NCCL (custom all-reduce plugin opt-in before v0.8)
-NCCL_TRTLLM_RUNTIMES = ("trtllm-0.5", "trtllm-0.6")
-SHORT_PROMPT_TOKENS = 512  # the published short-prompt TTFT rows are 128 tokens; the gaps below were seen there
-
-
-def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tokens: int, tp: int) -> list[str]:
-    """Known TTFT gaps on short prompts, measured on the held-out and fit cases (benchmarks/fidelity_inference.py)."""
-    if input_tokens > SHORT_PROMPT_TOKENS:
-        return []
-    notes = []
-    if model.is_moe:
-        notes.append("short-prompt MoE prefill: published Mixtral 8x7B batch-1 first-token latencies at 128 tokens are "
-                     "10-33% below this estimate (TensorRT-LLM 0.9)")
-    if runtime.name in NCCL_TRTLLM_RUNTIMES and tp > 1 and not model.parallel_attention:
-        notes.append("tensor parallelism on TensorRT-LLM 0.5/0.6 (NCCL all-reduce): the published 128-token "
-                     "first-token latency of Llama 2 70B at TP4 is 27% above this estimate on H100 (within 4% on A100)")
-    return notes
-
-
-LONG_OUTPUT_TOKENS = 2000  # the v0.17 rows with 2,000-4,096 output tokens show the gap below
-
-
-def _decode_kernel_warnings(model: ModelShape, runtime: ServingRuntime, output_tokens: int) -> list[str]:
-    """A GQA shape the runtime's grouped-query decode kernel rejects decodes with masked MHA (KV re-read per head)."""
-    group = 1 if model.kv_lora_rank else model.attention_heads / max(1, model.kv_heads)
-    if output_tokens <= 1 or group <= 1 or decode_kv_reuse(model, runtime, group) == runtime.gqa_kv_reuse:
-        return []
-    factor = kv_read_factor(model, runtime)
-    return [f"{runtime.name} decodes {group:.0f}:1 query groups with {model.head_dim:.0f}-wide heads with masked MHA, "
-            f"not XQA (8:1 groups, 128/256-wide heads only), reading the KV cache {factor:.1f}x; published "
-            "Mistral 7B rows (4:1) run 25-40% faster on A100/L40S and up to 40% slower on H200 than this"]
-
-
-GRID_NOTE_S = 0.001  # a collapsed all-reduce grid is named when it costs one prompt's first token this much
-
-
-def _grid_notes(model: ModelShape, hw: Hardware, runtime: ServingRuntime, input_tokens: int,
-                cal: InferenceCalibration) -> list[str]:
-    """Names a custom all-reduce grid that collapses to a few thread blocks (modeled, not a known gap)."""
-    extra_s = collapsed_grid_time(input_tokens, model, hw, cal)
-    if extra_s < GRID_NOTE_S:
-        return []
-    _, blocks, _ = custom_allreduce.grid(input_tokens * model.hidden_size * 2.0, hw.tp)
-    return [f"{runtime.name} custom all-reduce: hidden size {model.hidden_size:,} splits a single {input_tokens}-token "
-            f"prompt's all-reduce over {blocks} thread block(s) per GPU, which adds {extra_s * 1e3:.1f} ms to its "
-            "first token; the NCCL path (--use_custom_all_reduce disable) would not pay it"]
-
-
-def _long_decode_warnings(hw: Hardware, output_tokens: int) -> list[str]:
-    """Known throughput gap at TP8 over NVLink with long outputs (benchmarks/fidelity_inference.py, v0.17 rows)."""
-    if hw.tp < 8 or hw.pcie or output_tokens < LONG_OUTPUT_TOKENS:
-        return []
-    return ["TP8 over NVLink with 2,000+ output tokens: published TensorRT-LLM 0.17 Mixtral 8x7B/8x22B throughput "
-            "is up to 24% below this estimate (about 15% in the median); treat it as an upper bound"]
-
-
-def _confidence(notes: list[str]) -> str:
-    return "high" if not notes else "medium" if len(notes) == 1 else "low"
-
-
 def estimate_inference(
     model: ModelShape, server_or_accel: ServerSpec | AcceleratorSpec, gpu_count: int, precision: Precision,
     input_tokens: int, output_tokens: int, *, concurrency: int | None = None, ttft_ms_max: float | None = None,
@@ -286,11 +182,9 @@ def estimate_inference(
     if plan.kv_limited_concurrency < 1:
         _infeasible(model, precision, accel, gpu_count, plan)
     hw = _hardware(accel, tp, pp, precision, runtime, model, attention_dp)
-    notes = (_warnings(model, accel, precision, pp) + _runtime_warnings(runtime, attention_dp)
-             + _short_prompt_warnings(model, runtime, input_tokens, tp) + _long_decode_warnings(hw, output_tokens)
-             + _decode_kernel_warnings(model, runtime, output_tokens))
-    confidence = _confidence(notes)
-    notes += _grid_notes(model, hw, runtime, input_tokens, cal)
+    notes = known_gaps(model, accel, precision, runtime, hw, input_tokens, output_tokens)
+    confidence = confidence_of(notes)
+    notes += modeled_notes(model, hw, runtime, input_tokens, cal)
 
     def evaluate(c: int) -> _Point:
         return _evaluate(model, hw, plan, c, input_tokens, output_tokens, runtime, cal)
