@@ -44,6 +44,8 @@ def _two_shot_blocks(total_threads: int) -> int:
     """kernelLaunchConfig's grid: the fewest blocks of <= 1,024 threads that divide the thread count (so the largest
     block size that divides it), then, above 24 blocks, the grid divided by its smallest factor that leaves <= 24
     (so its largest divisor <= 24). Both searches run over at most 1,024 candidates."""
+    if total_threads <= 1:
+        return 1
     size = next(q for q in range(min(DEFAULT_BLOCK_SIZE, total_threads), 0, -1) if total_threads % q == 0)
     blocks = total_threads // size
     if blocks > MAX_ALL_REDUCE_BLOCKS:

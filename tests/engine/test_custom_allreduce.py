@@ -81,3 +81,10 @@ def test_grid_search_matches_the_kernel_loop(start):
 
     for threads in range(start, start + 32 * 400, 32):  # warp multiples, as the kernel rounds them
         assert _two_shot_blocks(threads) == _launch_loop(threads), threads
+
+
+@pytest.mark.parametrize("tp", [1, 2, 3, 4, 6, 8, 16])
+def test_every_message_size_has_a_grid(tp):
+    for message in (0, 1, 15, 16, 499_999, 500_000, 1_000_000, 8_000_000, 8_000_001, 16_000_001, 1e12):
+        kind, blocks, read = grid(message, tp)
+        assert kind in ("oneshot", "twoshot", "nccl") and blocks >= 0 and read >= 0
