@@ -13,7 +13,8 @@ from app.engine.training_memory import MemoryBreakdown
 # 1.2.0: TensorRT-LLM 0.17 and LMDeploy 0.1 runtimes, Hopper-only MoE scale of the 0.9-era kernels, per-runtime
 # prefill overhead and all-reduce latency, NVLink link efficiency fitted, device memory in binary units.
 # 1.3.0: TensorRT-LLM 0.8/0.9 custom all-reduce launch grid and XQA eligibility (masked MHA for other GQA shapes),
-# LMDeploy first token from a decode step, v0.9 knobs refit with its dense throughput rows.
+# LMDeploy first token from a decode step, v0.9 knobs refit with its dense throughput rows, offline jobs of a given
+# number of requests (the last wave), TensorRT-LLM 0.15 runtime, v0.17 knobs refit.
 VERSION = "1.3.0"
 
 __all__ = [

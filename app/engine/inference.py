@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.engine.efficiency import generation
 from app.engine.errors import InfeasibleError
@@ -46,6 +46,7 @@ class InferenceEstimate:
     warnings: tuple[str, ...]
     tensor_parallel: int = 1
     pipeline_parallel: int = 1
+    job_seconds: float | None = None  # wall clock of an offline job of `requests` requests (None = steady state)
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,14 @@ def runtime_moe_efficiency(runtime: ServingRuntime, accel: AcceleratorSpec) -> f
     return runtime.moe_eff_scale * (runtime.hopper_moe_eff_scale if hopper else 1.0)
 
 
-def _check_inputs(gpu_count: int, input_tokens: int, output_tokens: int, concurrency: int | None) -> None:
+def _check_inputs(gpu_count: int, input_tokens: int, output_tokens: int, concurrency: int | None,
+                  requests: int | None = None) -> None:
     for name, value in (("gpu_count", gpu_count), ("input_tokens", input_tokens), ("output_tokens", output_tokens)):
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
-    if concurrency is not None and concurrency < 1:
-        raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+    for name, optional in (("concurrency", concurrency), ("requests", requests)):
+        if optional is not None and optional < 1:
+            raise ValueError(f"{name} must be >= 1, got {optional}")
 
 
 def _infeasible(model: ModelShape, precision: Precision, accel: AcceleratorSpec, gpus: int, plan: MemoryPlan) -> None:
@@ -163,17 +166,19 @@ def estimate_inference(
     model: ModelShape, server_or_accel: ServerSpec | AcceleratorSpec, gpu_count: int, precision: Precision,
     input_tokens: int, output_tokens: int, *, concurrency: int | None = None, ttft_ms_max: float | None = None,
     tpot_ms_max: float | None = None, runtime: ServingRuntime | str | None = None, attention_dp: bool = False,
-    calibration: InferenceCalibration | None = None,
+    calibration: InferenceCalibration | None = None, requests: int | None = None,
 ) -> InferenceEstimate:
     """Serving estimate of one replica (TP inside the scale-up domain, PP across domains).
 
     concurrency None = the throughput-optimal concurrency that fits memory and meets the latency targets.
+    requests None = steady state; else an offline job of that many identical requests queued at once, whose
+    throughput counts the last, partly filled wave (job_seconds is its wall clock).
     runtime: a RUNTIME_PRESETS name ("trtllm-1.0" default, "trtllm-0.17", "trtllm-0.9", "trtllm-0.8", "trtllm-0.6",
     "trtllm-0.5", "lmdeploy-0.1", "vllm") or a ServingRuntime. attention_dp (MoE only): attention data-parallel, experts
     expert-parallel on all GPUs.
     Raises InfeasibleError when the weights (plus one sequence of KV cache) do not fit.
     """
-    _check_inputs(gpu_count, input_tokens, output_tokens, concurrency)
+    _check_inputs(gpu_count, input_tokens, output_tokens, concurrency, requests)
     runtime = runtime if isinstance(runtime, ServingRuntime) else serving_runtime(runtime)
     cal, attention_dp = calibration or CALIBRATION, attention_dp and model.is_moe
     accel, tp, pp = _layout(server_or_accel, gpu_count)
@@ -193,11 +198,29 @@ def estimate_inference(
         notes.append(f"concurrency {concurrency} exceeds the KV cache capacity; "
                      f"{plan.kv_limited_concurrency} sequences run, the rest queue")
     if concurrency is None:
-        point = _best_point(evaluate, plan.max_concurrency, ttft_ms_max, tpot_ms_max)
+        point = _best_point(evaluate, min(plan.max_concurrency, requests or plan.max_concurrency), ttft_ms_max,
+                            tpot_ms_max)
     else:
-        point = evaluate(min(concurrency, plan.kv_limited_concurrency))
-    return _result(model, plan, point, gpu_count, output_tokens, concurrency, ttft_ms_max, tpot_ms_max,
-                   confidence, notes, tp, pp)
+        point = evaluate(min(concurrency, plan.kv_limited_concurrency, requests or concurrency))
+    job_s = None
+    if requests is not None:
+        point, job_s = _job(evaluate, point, requests, output_tokens)
+    est = _result(model, plan, point, gpu_count, output_tokens, concurrency, ttft_ms_max, tpot_ms_max,
+                  confidence, notes, tp, pp)
+    return replace(est, job_seconds=job_s)
+
+
+def _job(evaluate: Callable[[int], _Point], point: _Point, requests: int, s_out: int) -> tuple[_Point, float]:
+    """An offline job of `requests` identical requests queued at once [s]: waves of `point.concurrency` (identical
+    lengths finish together, so the freed slots refill as a block), the last wave with the remainder. The job's
+    throughput replaces the steady-state one; latencies stay those of a full wave."""
+    full, rest = divmod(requests, point.concurrency)
+
+    def wave_s(p: _Point) -> float:
+        return p.concurrency * s_out / p.tokens_per_s
+
+    seconds = full * wave_s(point) + (wave_s(evaluate(rest)) if rest else 0.0)
+    return replace(point, tokens_per_s=requests * s_out / seconds), seconds
 
 
 def _result(model: ModelShape, plan: MemoryPlan, point: _Point, gpus: int, s_out: int, requested: int | None,

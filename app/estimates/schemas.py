@@ -24,7 +24,8 @@ PresetSlug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0
                                   description="Preset slug from GET /api/v1/models")]
 HwSlug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 ServingRuntimeName = Literal[
-    "trtllm-1.0", "trtllm-0.17", "trtllm-0.9", "trtllm-0.8", "trtllm-0.6", "trtllm-0.5", "lmdeploy-0.1", "vllm"]
+    "trtllm-1.0", "trtllm-0.17", "trtllm-0.15", "trtllm-0.9", "trtllm-0.8", "trtllm-0.6", "trtllm-0.5", "lmdeploy-0.1",
+    "vllm"]
 Degree = Annotated[int, Field(ge=1, le=65_536)]
 
 
@@ -170,12 +171,15 @@ class InferenceRequest(HardwareChoice):
     input_tokens: Annotated[int, Field(ge=1, le=4_194_304)]
     output_tokens: Annotated[int, Field(ge=1, le=1_048_576)]
     concurrency: Annotated[int | None, Field(ge=1, le=1_000_000, description="Omit = throughput-optimal")] = None
+    requests: Annotated[int | None, Field(ge=1, le=1_000_000_000, description=(
+        "Omit = steady-state serving. Else an offline job of this many identical requests queued at once: the "
+        "figures count its last, partly filled wave, and job_seconds gives its wall clock"))] = None
     ttft_ms_max: Annotated[float | None, Field(gt=0, le=3_600_000)] = None
     tpot_ms_max: Annotated[float | None, Field(gt=0, le=3_600_000)] = None
     runtime: ServingRuntimeName = Field("trtllm-1.0", description=(
-        "Serving software the figures assume: TensorRT-LLM 1.0 in-flight batching (default), TensorRT-LLM 0.17 "
-        "(TensorRT engine backend, in-flight batching), older TensorRT-LLM releases with static batching (0.9, 0.8, "
-        "0.6, 0.5), LMDeploy 0.1 (TurboMind) or vLLM"))
+        "Serving software the figures assume: TensorRT-LLM 1.0 in-flight batching (default), TensorRT-LLM 0.17 and "
+        "0.15 (TensorRT engine backend, in-flight batching), older TensorRT-LLM releases with static batching (0.9, "
+        "0.8, 0.6, 0.5), LMDeploy 0.1 (TurboMind) or vLLM"))
 
 
 class MemoryOut(BaseModel):
@@ -241,6 +245,8 @@ class InferenceResponse(BaseModel):
     meets_latency_targets: bool
     tensor_parallel: int
     pipeline_parallel: int
+    job_seconds: float | None = Field(None, description=(
+        "Wall clock of the offline job when `requests` is given [s]; null for steady-state serving"))
     confidence: Literal["high", "medium", "low"]
     warnings: list[str]
     engine_version: str

@@ -219,7 +219,7 @@ def _inference(request: InferenceRequest, model: ModelShape, hardware: Accelerat
         est = estimate_inference(model, hardware, request.gpu_count, Precision(request.precision),
                                  request.input_tokens, request.output_tokens, concurrency=request.concurrency,
                                  ttft_ms_max=request.ttft_ms_max, tpot_ms_max=request.tpot_ms_max,
-                                 runtime=serving_runtime(request.runtime))
+                                 runtime=serving_runtime(request.runtime), requests=request.requests)
     except engine.InfeasibleError as exc:
         raise infeasible(exc) from exc
     out = dataclasses.asdict(est)

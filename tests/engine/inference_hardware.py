@@ -22,6 +22,10 @@ ACCELERATORS: dict[str, AcceleratorSpec] = {
     # B200 (HGX/DGX B200): 2250 TF bf16, 4500 fp8, 9000 fp4 dense, 180 GB HBM3e at 7.7 TB/s, NVLink 5 1.8 TB/s.
     "b200": AcceleratorSpec("b200", "B200", "NVIDIA", "SXM",
                             {"bf16": 2250, "fp16": 2250, "fp8": 4500, "fp4": 9000}, 180, 7.7, 1000, 1800),
+    # A100 80GB PCIe: 312 TF bf16/fp16 dense, 80 GB HBM2e at 1.935 TB/s, 300 W; tensor parallelism over PCIe
+    # (NVLink bridges pair cards at most; the TensorRT-LLM perf-overview A100-PCIE column names none).
+    "a100-pcie-80gb": AcceleratorSpec("a100-pcie-80gb", "A100 80GB PCIe", "NVIDIA", "PCIe",
+                                      {"bf16": 312, "fp16": 312, "int8": 624}, 80, 1.935, 300, 0),
     # L40S: 362 TF bf16, 733 TF fp8 dense, 48 GB GDDR6 at 0.864 TB/s, no NVLink, 350 W.
     "l40s": AcceleratorSpec("l40s", "L40S", "NVIDIA", "PCIe",
                             {"bf16": 362.05, "fp16": 362.05, "fp8": 733}, 48, 0.864, 350, 0, 1 / 16),  # GDDR6 ECC

@@ -232,3 +232,27 @@ def test_legacy_presets_take_their_derived_knobs_from_v09_and_v06():
     for legacy in (v05, v06):
         assert legacy.moe_eff_scale == pytest.approx(v09.moe_eff_scale * LEGACY_MOE_RATIO)
         assert legacy.hopper_moe_eff_scale == v09.hopper_moe_eff_scale
+
+
+def test_job_of_two_and_a_half_waves_is_two_full_waves_and_a_half_one():
+    llama70 = get_preset("llama-2-70b").shape
+    full = estimate_inference(llama70, H100, 4, FP8, 1000, 500, concurrency=64)
+    half = estimate_inference(llama70, H100, 4, FP8, 1000, 500, concurrency=32)
+
+    def wave_s(est):
+        return est.concurrency * 500 / est.output_tokens_per_s
+
+    job = estimate_inference(llama70, H100, 4, FP8, 1000, 500, concurrency=64, requests=160)
+    assert job.job_seconds == pytest.approx(2 * wave_s(full) + wave_s(half))
+    assert job.output_tokens_per_s == pytest.approx(160 * 500 / job.job_seconds)
+    assert job.tpot_ms == full.tpot_ms and full.job_seconds is None
+    exact = estimate_inference(llama70, H100, 4, FP8, 1000, 500, concurrency=64, requests=128)
+    assert exact.output_tokens_per_s == pytest.approx(full.output_tokens_per_s)  # whole waves: steady state
+    with pytest.raises(ValueError, match="requests"):
+        estimate_inference(llama70, H100, 4, FP8, 1000, 500, requests=0)
+
+
+def test_a100_pcie_states_its_measured_gap():
+    est = estimate_inference(get_preset("llama-2-70b").shape, ACCELERATORS["a100-pcie-80gb"], 4, Precision("bf16"),
+                             128, 2048)
+    assert any("A100 PCIe (300 W)" in w for w in est.warnings)

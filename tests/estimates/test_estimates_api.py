@@ -180,3 +180,17 @@ def test_pipeline_schedule_and_moe_dispatcher_are_inputs(client):
     assert odd.status_code == 422 and "even pipeline degree" in odd.json()["detail"]
     bad = client.post(url, json={**DEEPSEEK_H800, "software": {"moe_dispatcher": "pigeon"}})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "software.moe_dispatcher"
+
+
+def test_an_offline_job_counts_its_last_wave(client):
+    steady = client.post("/api/v1/estimates/inference", json=INFER).json()
+    assert steady["job_seconds"] is None
+    c = steady["concurrency"]
+    job = client.post("/api/v1/estimates/inference", json={**INFER, "requests": c * 2 + c // 2}).json()
+    assert job["concurrency"] == c and job["ttft_ms"] == steady["ttft_ms"]  # a full wave's latencies
+    assert job["output_tokens_per_s"] < steady["output_tokens_per_s"]  # the half-filled last wave
+    assert job["job_seconds"] == pytest.approx((c * 2 + c // 2) * INFER["output_tokens"] / job["output_tokens_per_s"])
+    small = client.post("/api/v1/estimates/inference", json={**INFER, "requests": 3}).json()
+    assert small["concurrency"] == 3
+    bad = client.post("/api/v1/estimates/inference", json={**INFER, "requests": 0})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "requests"
