@@ -174,8 +174,8 @@ def estimate_inference(
     requests None = steady state; else an offline job of that many identical requests queued at once, whose
     throughput counts the last, partly filled wave (job_seconds is its wall clock).
     runtime: a RUNTIME_PRESETS name ("trtllm-1.0" default, "trtllm-0.17", "trtllm-0.15", "trtllm-0.9", "trtllm-0.8",
-    "trtllm-0.6", "trtllm-0.5", "lmdeploy-0.1", "vllm") or a ServingRuntime. attention_dp (MoE only): attention data-parallel, experts
-    expert-parallel on all GPUs.
+    "trtllm-0.6", "trtllm-0.5", "lmdeploy-0.1", "vllm") or a ServingRuntime. attention_dp (MoE only): attention
+    data-parallel, experts expert-parallel on all GPUs.
     Raises InfeasibleError when the weights (plus one sequence of KV cache) do not fit.
     """
     _check_inputs(gpu_count, input_tokens, output_tokens, concurrency, requests)
