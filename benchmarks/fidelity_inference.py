@@ -32,7 +32,7 @@ Runtimes = dict[str, ServingRuntime]
 RUNTIME_FIT_PARAMS = {
     "trtllm-0.9": ("moe_eff_scale", "hopper_moe_eff_scale", "allreduce_block_gbyte_s"),
     "trtllm-0.17": ("moe_eff_scale", "reserve_gib_per_gpu"),
-    "trtllm-0.15": ("reserve_gib_per_gpu",),
+    "trtllm-0.15": ("moe_eff_scale", "reserve_gib_per_gpu"),
     "trtllm-0.6": ("gqa_kv_reuse", "allreduce_latency_scale"),
     "trtllm-0.5": ("efficiency_scale", "hopper_efficiency_scale", "allreduce_latency_scale"),
     "lmdeploy-0.1": ("efficiency_scale", "step_overhead_scale", "prefill_overhead_scale", "hbm_eff_scale",

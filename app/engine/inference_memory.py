@@ -91,10 +91,10 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     "trtllm-0.17": ServingRuntime(name="trtllm-0.17", kv_memory_fraction=0.95, moe_eff_scale=0.899,
                                   reserve_gib_per_gpu=1.64),
     # v0.15.0: the same trtllm-bench in-flight batching flow and dense kernels as v0.17 (perf-overview.md of both
-    # releases, KV fraction 0.95 "in majority of cases"); its runtime reserve fitted on its own fit cases (its dense
-    # rows only are in the case table, so the MoE scale is v0.17's and unused).
-    "trtllm-0.15": ServingRuntime(name="trtllm-0.15", kv_memory_fraction=0.95, moe_eff_scale=0.899,
-                                  reserve_gib_per_gpu=4.04),
+    # releases, KV fraction 0.95 "in majority of cases"); its MoE scale and runtime reserve fitted on its own fit
+    # cases (dense and Mixtral rows of its perf-overview).
+    "trtllm-0.15": ServingRuntime(name="trtllm-0.15", kv_memory_fraction=0.95, moe_eff_scale=0.863,
+                                  reserve_gib_per_gpu=3.88),
     # v0.9.0 (gptSessionBenchmark, static batching): XQA for 8:1 groups only, early MoE plugin. Its FP8 Mixtral rows
     # store and run the experts in FP8 (NVIDIA in TensorRT-LLM issue #1229, 2024-03-05: "Mixtral with FP8 ... will be
     # released in version 0.9.0"); 19.5 ms TTFT on 4 x L40S is below the 26 ms floor of streaming FP16 experts.

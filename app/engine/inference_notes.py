@@ -34,8 +34,9 @@ def _model_and_hardware(model: ModelShape, accel: AcceleratorSpec, precision: Pr
     if not accel.supports(precision.name):
         notes.append(f"{accel.name} has no native {precision.name} tensor cores; modeled at the next wider rate")
     if accel.slug.startswith("a100-pcie"):
-        notes.append("A100 PCIe (300 W): published TensorRT-LLM 0.15 throughput is 0-46% below this estimate, most at "
-                     "TP2-TP8 over PCIe; the power cap holds clocks under the datasheet peak")
+        notes.append("A100 PCIe (300 W): published TensorRT-LLM 0.15 throughput is 0-46% below this estimate for dense "
+                     "models (up to 78% for Mixtral at TP2), most at TP2-TP8 over PCIe; the power cap holds clocks "
+                     "under the datasheet peak")
     if pp > 1:
         notes.append(f"{pp} pipeline stages across scale-up domains; bubbles and inter-node hops not modeled")
     return notes
@@ -103,7 +104,7 @@ def _long_decode_warnings(hw: Hardware, output_tokens: int) -> list[str]:
     if hw.tp < 8 or hw.pcie or output_tokens < LONG_OUTPUT_TOKENS:
         return []
     return ["TP8 over NVLink with 2,000+ output tokens: published TensorRT-LLM 0.15/0.17 throughput (Llama 3 70B, "
-            "Mixtral) is up to 35% below this estimate (about 15% in the median); treat it as an upper bound"]
+            "Mixtral) is up to 40% below this estimate (about 15% in the median); treat it as an upper bound"]
 
 
 def confidence_of(notes: list[str]) -> str:
