@@ -140,7 +140,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except (ValidationError, json.JSONDecodeError) as exc:
         print(f"error: invalid plan request {args.workload}: {exc}", file=sys.stderr)
         return 2
+    from app.catalog.seed import seed_if_empty
+
     with contextlib_session() as session:
+        seed_if_empty(session)  # the embedded default, as `serve` does on start
         plan = service.create_plan(session=session, request=request, created_by="cli")
         body = reports.render(service.plan_document(plan), args.format)
         headline = plan.result["summary"]["headline"]

@@ -50,7 +50,8 @@ def _servers(session: Session, request: PlanCreate) -> list[Server]:
             raise NotFoundError(f"unknown server slug(s): {', '.join(missing)}; see GET /api/v1/servers",
                                 errors=[FieldError("candidates", f"unknown: {s}") for s in missing])
     if not rows:
-        raise ValidationProblem("the catalog has no servers to plan with", field="candidates")
+        raise ValidationProblem("the catalog has no servers to plan with: add servers (POST /api/v1/servers or the "
+                                "catalog pages), or load the bundled catalog with `rackplan seed`", field="candidates")
     return [r for r in rows if isinstance(r, Server)]
 
 
