@@ -20,7 +20,15 @@ from app.engine.inference_memory import (
     weight_bytes_per_value,
 )
 from app.engine.inference_notes import confidence_of, known_gaps, modeled_notes
-from app.engine.inference_timing import CALIBRATION, Hardware, InferenceCalibration, decode_step, prefill_time
+from app.engine.inference_timing import (
+    CALIBRATION,
+    Hardware,
+    InferenceCalibration,
+    StepTimes,
+    decode_step,
+    prefill_parts,
+    prefill_time,
+)
 from app.engine.specs import GIB, AcceleratorSpec, ServerSpec
 from app.engine.workload import ModelShape, Precision
 
@@ -127,16 +135,18 @@ def _evaluate(model: ModelShape, hw: Hardware, plan: MemoryPlan, conc: int, s_in
     tpot = step.total_s * hw.pp
     prompt = s_in - 1 if runtime.first_token_from_decode else s_in  # tokens the prefill forward runs
     prefill_work = ttft = 0.0
+    prefill = StepTimes(0.0, 0.0, 0.0, 0.0, 0.0)
     if prompt:
         chunk = conc * prompt if runtime.static_batching else min(conc * prompt, max(prompt, runtime.max_num_tokens))
-        prefill_work = conc * prompt / chunk * prefill_time(model, chunk, s_in, hw, cal, hw.gpus)
+        prefill = prefill_parts(model, chunk, s_in, hw, cal, hw.gpus)
+        prefill_work = conc * prompt / chunk * prefill.total_s
         ttft = prefill_time(model, chunk, s_in, hw, cal, hw.tp)  # latency: all stages in turn, TP GPUs each
     if runtime.first_token_from_decode:  # the first token is the output of a decode step over the last prompt token
         ttft += decode_step(model, conc / hw.pp, s_in, plan.kv_bytes_per_token, hw, cal).total_s * hw.pp
     tokens_per_s = conc * s_out / (prefill_work + s_out * tpot)
-    parts = {"memory_bandwidth": step.memory_s, "compute": step.compute_s, "communication": step.communication_s}
-    if prefill_work > s_out * tpot:
-        parts["compute"] = float("inf")
+    busiest = prefill if prefill_work > s_out * tpot else step  # the phase that takes most of the time
+    parts = {"memory_bandwidth": busiest.memory_s, "compute": busiest.compute_s,
+             "communication": busiest.communication_s}
     return _Point(conc, tokens_per_s, ttft, tpot, max(parts, key=parts.__getitem__))
 
 

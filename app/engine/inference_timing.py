@@ -201,6 +201,12 @@ def overhead_time(model: ModelShape, hw: Hardware, cal: InferenceCalibration) ->
 def prefill_time(model: ModelShape, tokens: float, seq_len: float, hw: Hardware, cal: InferenceCalibration,
                  gpus: int) -> float:
     """One prefill forward of `tokens` tokens from sequences of length seq_len on `gpus` GPUs [s]."""
+    return prefill_parts(model, tokens, seq_len, hw, cal, gpus).total_s
+
+
+def prefill_parts(model: ModelShape, tokens: float, seq_len: float, hw: Hardware, cal: InferenceCalibration,
+                  gpus: int) -> StepTimes:
+    """prefill_time and its parts: weight streaming, GEMM and attention math, all-reduces, fixed costs [s]."""
     compute = matmul_time(model, tokens, gpus, hw, cal)
     width = attention_head_width(model) * model.attention_heads
     attn_flops = 2.0 * model.layers * tokens * seq_len * width  # causal: half of 4 L s^2 a d per sequence
@@ -208,7 +214,8 @@ def prefill_time(model: ModelShape, tokens: float, seq_len: float, hw: Hardware,
     weights = model.params * hw.weight_bytes / gpus / (hw.hbm_byte_s * cal.hbm_eff_weights * hw.hbm_eff_scale)
     fixed = (overhead_time(model, hw, cal) + cal.prefill_overhead_s * hw.overhead_scale) * hw.prefill_overhead_scale
     busy = max(compute, weights) + cal.prefill_nonoverlap * min(compute, weights)
-    return busy + allreduce_time(tokens, model, model.layers, hw, cal) + fixed
+    comm = allreduce_time(tokens, model, model.layers, hw, cal)
+    return StepTimes(busy + comm + fixed, weights, compute, comm, fixed)
 
 
 @dataclass(frozen=True)

@@ -256,3 +256,23 @@ def test_a100_pcie_states_its_measured_gap():
     est = estimate_inference(get_preset("llama-2-70b").shape, ACCELERATORS["a100-pcie-80gb"], 4, Precision("bf16"),
                              128, 2048)
     assert any("A100 PCIe (300 W)" in w for w in est.warnings)
+
+
+def test_a_prefill_dominated_request_names_its_own_bound():
+    falcon = get_preset("falcon-180b").shape  # 128-token prompt: 80 all-reduces on a collapsed grid dominate
+    short = estimate_inference(falcon, H100, 8, FP8, 128, 1, concurrency=1, runtime="trtllm-0.9")
+    assert short.limiting_bound == "communication"
+    long = estimate_inference(get_preset("llama-3.1-8b").shape, H100, 1, FP8, 8000, 1, concurrency=1)
+    assert long.limiting_bound == "compute"  # 8,000-token prefill on one GPU: GEMM math
+
+
+def test_prefill_parts_sum_to_the_prefill_time():
+    from app.engine.inference import _hardware
+    from app.engine.inference_timing import CALIBRATION, prefill_parts, prefill_time
+
+    llama70 = get_preset("llama-2-70b").shape
+    hw = _hardware(H100, 4, 1, FP8, RUNTIME_PRESETS["trtllm-1.0"], llama70, False)
+    parts = prefill_parts(llama70, 2048, 2048, hw, CALIBRATION, 4)
+    assert parts.total_s == pytest.approx(prefill_time(llama70, 2048, 2048, hw, CALIBRATION, 4))
+    busy = max(parts.compute_s, parts.memory_s) + CALIBRATION.prefill_nonoverlap * min(parts.compute_s, parts.memory_s)
+    assert parts.total_s == pytest.approx(busy + parts.communication_s + parts.overhead_s)
