@@ -241,7 +241,10 @@ class InferenceResponse(BaseModel):
     kv_cache_gib: float = Field(description="KV cache pool of the replica [GiB]")
     kv_cache_gib_per_sequence: float = Field(description="KV cache of one input+output sequence [GiB]")
     weights_gib: float = Field(description="Weights of the replica [GiB]")
-    limiting_bound: Literal["compute", "memory_bandwidth", "memory_capacity", "communication"]
+    limiting_bound: Literal["compute", "memory_bandwidth", "memory_capacity", "communication"] = Field(description=(
+        "What limits the figures: memory_capacity when the KV cache caps concurrency, else the largest part "
+        "(GEMM math, weight and KV streaming, tensor-parallel all-reduces) of the phase that takes most of the time "
+        "(prefill or decode)"))
     meets_latency_targets: bool
     tensor_parallel: int
     pipeline_parallel: int
