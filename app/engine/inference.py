@@ -90,7 +90,7 @@ def _hardware(accel: AcceleratorSpec, tp: int, pp: int, precision: Precision, ru
         attention_dp=attention_dp, moe_precision=moe_precision,
         moe_peak_flops=accel.peak_flops(moe_precision) if moe_precision else 0.0,
         fused_parallel_allreduce=runtime.fused_parallel_allreduce, pcie=accel.scaleup_gbyte_s <= 0,
-        allreduce_block_byte_s=runtime.allreduce_block_gbyte_s * 1e9,
+        allreduce_block_byte_s=runtime.allreduce_block_gbyte_s * 1e9, logits_gather=runtime.logits_gather,
     )
 
 

@@ -78,23 +78,28 @@ class ServingRuntime:
     # with NCCL or kernels whose grid does not collapse); an all-reduce takes at least its busiest block's bytes at
     # this rate (app/engine/custom_allreduce.py).
     allreduce_block_gbyte_s: float = 0.0
+    # Decode steps all-gather the fp32 logits to every TP rank: TensorRT-LLM's TensorRT-engine model definitions
+    # (v0.5-v0.17) build the LM head as ColumnLinear(..., gather_output=True), logits_dtype 'float32'
+    # (tensorrt_llm/models/*/model.py). Not set for the 1.0 PyTorch backend, LMDeploy or vLLM (not verified).
+    logits_gather: bool = False
 
 
 # Fitted kernel knobs (benchmarks/fidelity_inference.py --fit, "fit" cases of the same runtime only).
-_LEGACY_TRTLLM = ServingRuntime(static_batching=True, moe_compute_precision="fp16", fused_parallel_allreduce=False)
+_LEGACY_TRTLLM = ServingRuntime(static_batching=True, moe_compute_precision="fp16", fused_parallel_allreduce=False,
+                                logits_gather=True)
 RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     "trtllm-1.0": ServingRuntime(),  # in-flight batching, XQA, PyTorch backend (perf-overview v1.0)
     # v0.17 (TensorRT engine backend, trtllm-bench, in-flight batching): its dense rows match v1.0 within ~5% (Llama 3.1
     # 8B H100 128/128: 28,837 vs 28,312 tok/s; 70B H100 TP2 2048/128: 773 vs 762), so v1.0's dense kernels; its own
     # MoE scale and runtime reserve, fitted on its Mixtral fit cases. KV fraction 0.95 "in majority of cases"
     # (perf-overview.md, v0.17 revision).
-    "trtllm-0.17": ServingRuntime(name="trtllm-0.17", kv_memory_fraction=0.95, moe_eff_scale=0.899,
-                                  reserve_gib_per_gpu=1.64),
+    "trtllm-0.17": ServingRuntime(name="trtllm-0.17", kv_memory_fraction=0.95, moe_eff_scale=0.921,
+                                  reserve_gib_per_gpu=1.62, logits_gather=True),
     # v0.15.0: the same trtllm-bench in-flight batching flow and dense kernels as v0.17 (perf-overview.md of both
     # releases, KV fraction 0.95 "in majority of cases"); its MoE scale and runtime reserve fitted on its own fit
     # cases (dense and Mixtral rows of its perf-overview).
-    "trtllm-0.15": ServingRuntime(name="trtllm-0.15", kv_memory_fraction=0.95, moe_eff_scale=0.863,
-                                  reserve_gib_per_gpu=3.88),
+    "trtllm-0.15": ServingRuntime(name="trtllm-0.15", kv_memory_fraction=0.95, moe_eff_scale=0.884,
+                                  reserve_gib_per_gpu=3.88, logits_gather=True),
     # v0.9.0 (gptSessionBenchmark, static batching): XQA for 8:1 groups only, early MoE plugin. Its FP8 Mixtral rows
     # store and run the experts in FP8 (NVIDIA in TensorRT-LLM issue #1229, 2024-03-05: "Mixtral with FP8 ... will be
     # released in version 0.9.0"); 19.5 ms TTFT on 4 x L40S is below the 26 ms floor of streaming FP16 experts.
@@ -105,7 +110,7 @@ RUNTIME_PRESETS: dict[str, ServingRuntime] = {
     # message on 1-2 thread blocks (app/engine/custom_allreduce.py); one block's throughput fitted on its fit cases.
     "trtllm-0.9": ServingRuntime(name="trtllm-0.9", moe_eff_scale=0.537, hopper_moe_eff_scale=0.674,
                                  static_batching=True, allreduce_block_gbyte_s=21.8,
-                                 xqa_group_sizes=(1, 8), xqa_head_sizes=(128, 256)),
+                                 xqa_group_sizes=(1, 8), xqa_head_sizes=(128, 256), logits_gather=True),
     # v0.5.0 / v0.6.1: static batching, no XQA (GQA decode re-reads KV per query head), NCCL all-reduce (the custom
     # all-reduce plugin was opt-in, `--use_custom_all_reduce`, and the performance.md build commands of both releases
     # do not set it; on by default from v0.8). gqa_kv_reuse and all-reduce latency fitted on the 25 v0.6.1 fit

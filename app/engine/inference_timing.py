@@ -8,6 +8,7 @@ Decode step = max(M, C) + u min(M, C), M = weights/g / (HBM x eff_w) + KV read /
               + TP all-reduces + fixed per-step overhead.
 MoE decode reads only the experts the batch touches: E (1 - (1 - k/E)^B) per layer; expert GEMMs run at the
 grouped-GEMM efficiency of B k / E tokens per expert.
+Decode steps also all-gather the fp32 logits of the vocabulary-parallel LM head across the TP group.
 TP all-reduces: two ring all-reduces per layer (one for parallel-attention models when the runtime fuses them),
 NVLink or PCIe link efficiency and latency (times the runtime's latency scale: NCCL-only stacks are slower than the
 custom kernels); PCIe rings over more than one socket's four cards pay a fitted slowdown. TensorRT-LLM 0.8/0.9's
@@ -88,6 +89,7 @@ class Hardware:
     fused_parallel_allreduce: bool = True  # one all-reduce per layer for parallel-attention models (ServingRuntime)
     pcie: bool = False  # tensor parallelism over PCIe (no scale-up link): its own link efficiency and latency
     allreduce_block_byte_s: float = 0.0  # one thread block of the runtime's custom all-reduce (0 = not modeled)
+    logits_gather: bool = False  # decode steps all-gather the fp32 logits across TP (ServingRuntime.logits_gather)
 
     @property
     def gpus(self) -> int:
@@ -188,6 +190,19 @@ def collapsed_grid_time(tokens: float, model: ModelShape, hw: Hardware, cal: Inf
     return allreduces_per_layer(model, hw) * model.layers / hw.pp * excess
 
 
+LOGIT_BYTES = 4.0  # fp32 logits (TensorRT-LLM models: logits_dtype 'float32')
+
+
+def logits_gather_time(batch: float, model: ModelShape, hw: Hardware, cal: InferenceCalibration) -> float:
+    """All-gather of one decode step's logits across the TP group [s], for runtimes whose vocabulary-parallel LM head
+    returns every rank the whole batch x vocab (TensorRT-LLM's TensorRT-engine models: lm_head =
+    ColumnLinear(..., gather_output=True)); 128k-token vocabularies at batches in the thousands move ~1 GB."""
+    if hw.tp <= 1 or hw.attention_dp or not hw.logits_gather:
+        return 0.0
+    link_eff = cal.pcie_link_eff if hw.pcie else cal.link_eff
+    return batch * model.vocab_size * LOGIT_BYTES * (hw.tp - 1) / hw.tp / (hw.link_byte_s * link_eff)
+
+
 def allreduces_per_layer(model: ModelShape, hw: Hardware) -> int:
     """Tensor-parallel all-reduces per layer and forward: after attention and after the MLP, or one when both
     read the same input, their outputs are summed (parallel attention) and the runtime fuses the two."""
@@ -238,7 +253,7 @@ def decode_step(model: ModelShape, batch: float, context: float, kv_bytes_per_to
     mem = read * hw.weight_bytes / g / (hbm * cal.hbm_eff_weights)
     mem += batch * context * kv_bytes_per_token * hw.kv_read_factor / g / (hbm * cal.hbm_eff_kv)
     compute = matmul_time(model, batch, g, hw, cal)  # decode attention is a KV read, counted in `mem`
-    comm = allreduce_time(batch, model, model.layers / hw.pp, hw, cal)
+    comm = allreduce_time(batch, model, model.layers / hw.pp, hw, cal) + logits_gather_time(batch, model, hw, cal)
     over = overhead_time(model, hw, cal) / hw.pp
     busy = max(mem, compute) + cal.decode_nonoverlap * min(mem, compute)
     return StepTimes(busy + comm + over, mem, compute, comm, over)

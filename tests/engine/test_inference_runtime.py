@@ -138,7 +138,8 @@ def test_hopper_moe_scale_applies_on_hopper_only():
 
 def test_dense_models_ignore_moe_scales():
     v09 = RUNTIME_PRESETS["trtllm-0.9"]
-    plain = ServingRuntime(name="x", static_batching=True, allreduce_block_gbyte_s=v09.allreduce_block_gbyte_s)
+    plain = ServingRuntime(name="x", static_batching=True, allreduce_block_gbyte_s=v09.allreduce_block_gbyte_s,
+                           logits_gather=v09.logits_gather)
     a = estimate_inference(LLAMA70, H100, 4, FP8, 2048, 128, concurrency=8, runtime=v09)
     b = estimate_inference(LLAMA70, H100, 4, FP8, 2048, 128, concurrency=8, runtime=plain)
     assert a.output_tokens_per_s == pytest.approx(b.output_tokens_per_s)

@@ -118,3 +118,21 @@ def test_parallel_attention_needs_one_allreduce_per_layer_when_the_runtime_fuses
     assert apart == pytest.approx(2 * fused)
     sequential = replace(falcon, parallel_attention=False)
     assert allreduce_time(128, sequential, 80, _tp_hardware(8), CALIBRATION) == pytest.approx(apart)
+
+
+def test_logits_all_gather_of_a_decode_step():
+    """Hand-checked: batch 1,536 x vocab 128,256 fp32 logits, 7/8 of them arriving at each of 8 NVLink ranks."""
+    from dataclasses import replace as _replace
+
+    from app.engine.inference_timing import CALIBRATION as CAL
+    from app.engine.inference_timing import Hardware, logits_gather_time
+    from app.models_library.presets import get_preset
+
+    llama = get_preset("llama-3.1-70b").shape
+    hw = Hardware(peak_flops=1.979e15, hbm_byte_s=3.35e12, link_byte_s=450e9, tp=8, pp=1, precision="fp8",
+                  weight_bytes=1.0, logits_gather=True)
+    expected = 1536 * 128256 * 4 * 7 / 8 / (450e9 * CAL.link_eff)  # ~2.6 ms
+    assert logits_gather_time(1536, llama, hw, CAL) == pytest.approx(expected)
+    assert 2e-3 < expected < 3e-3
+    assert logits_gather_time(1536, llama, _replace(hw, logits_gather=False), CAL) == 0.0
+    assert logits_gather_time(1536, llama, _replace(hw, tp=1), CAL) == 0.0
