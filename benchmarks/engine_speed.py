@@ -20,9 +20,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "engine"), str(ROOT / "benchmarks")]
 
+from engine_speed_inference import SCENARIOS, scenario_call  # noqa: E402
 from hardware_fixtures import ACCELERATORS  # noqa: E402
 
-from app.engine.inference import estimate_inference  # noqa: E402
 from app.engine.parallelism import Strategy  # noqa: E402
 from app.engine.strategy import estimate_training  # noqa: E402
 from app.engine.workload import Precision  # noqa: E402
@@ -66,25 +66,8 @@ def training_cases() -> list[tuple[str, Callable[[], object], float | None]]:
     ]
 
 
-def _inference_scenarios() -> list[tuple[Any, ...]]:
-    try:
-        from engine_speed_inference import SCENARIOS  # type: ignore[import-not-found]
-    except ImportError:  # the inference benchmark is optional: fall back to one scenario
-        return [("llama-3.1-70b fixed concurrency", "llama-3.1-70b", "h100-sxm", 4, "fp8", 1000, 1000, 64)]
-    return list(SCENARIOS)
-
-
 def inference_cases() -> list[tuple[str, Callable[[], object], float | None]]:
-    cases: list[tuple[str, Callable[[], object], float | None]] = []
-    for label, slug, accel, gpus, prec, s_in, s_out, conc, *runtime in _inference_scenarios():
-        model, hw, precision = _shape(slug), ACCELERATORS[accel], Precision(prec)
-
-        def call(model=model, hw=hw, gpus=gpus, precision=precision, s_in=s_in, s_out=s_out, conc=conc,
-                 runtime=runtime[0] if runtime else None):
-            return estimate_inference(model, hw, gpus, precision, s_in, s_out, concurrency=conc, runtime=runtime)
-
-        cases.append((f"inference {label}", call, INFERENCE_LIMIT_MS))
-    return cases
+    return [(f"inference {scenario[0]}", scenario_call(scenario), INFERENCE_LIMIT_MS) for scenario in SCENARIOS]
 
 
 def report(repeat: int = 200) -> list[dict[str, Any]]:

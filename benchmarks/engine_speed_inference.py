@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,17 +35,16 @@ def _time_us(fn, repeat: int = 2000) -> float:
     return (time.perf_counter() - start) / repeat * 1e6
 
 
+def scenario_call(scenario: tuple) -> Callable[[], object]:
+    """The estimate a SCENARIOS row describes, as a no-argument call."""
+    _, slug, accel, gpus, prec, s_in, s_out, conc, *runtime = scenario
+    model, hw, precision = get_preset(slug).shape, ACCELERATORS[accel], Precision(prec)
+    return lambda: estimate_inference(model, hw, gpus, precision, s_in, s_out, concurrency=conc,
+                                      runtime=runtime[0] if runtime else None)
+
+
 def report() -> list[dict]:
-    rows = []
-    for label, slug, accel, gpus, prec, s_in, s_out, conc, *runtime in SCENARIOS:
-        model, hw, precision = get_preset(slug).shape, ACCELERATORS[accel], Precision(prec)
-
-        def call(model=model, hw=hw, gpus=gpus, precision=precision, s_in=s_in, s_out=s_out, conc=conc,
-                 runtime=runtime[0] if runtime else None):
-            return estimate_inference(model, hw, gpus, precision, s_in, s_out, concurrency=conc, runtime=runtime)
-
-        rows.append({"scenario": label, "microseconds": _time_us(call)})
-    return rows
+    return [{"scenario": scenario[0], "microseconds": _time_us(scenario_call(scenario))} for scenario in SCENARIOS]
 
 
 def main() -> None:

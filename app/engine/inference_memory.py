@@ -189,17 +189,21 @@ def serving_runtime(name: str | None) -> ServingRuntime:
     return RUNTIME_PRESETS[key]
 
 
+def gqa_group(model: ModelShape) -> float:
+    """Query heads per KV head (1 for MHA and for MLA's shared latent)."""
+    return 1.0 if model.kv_lora_rank else model.attention_heads / max(1, model.kv_heads)
+
+
+def grouped_decode(model: ModelShape, runtime: ServingRuntime) -> bool:
+    """Whether the runtime's grouped-query decode kernel takes this shape (else it decodes with masked MHA)."""
+    grouped = not runtime.xqa_group_sizes or gqa_group(model) in runtime.xqa_group_sizes
+    return grouped and (not runtime.xqa_head_sizes or model.head_dim in runtime.xqa_head_sizes)
+
+
 def kv_read_factor(model: ModelShape, runtime: ServingRuntime) -> float:
     """KV bytes read per cached byte in decode: 1 + (g - 1)(1 - reuse) for g query heads per KV head."""
-    group = 1 if model.kv_lora_rank else model.attention_heads / max(1, model.kv_heads)
-    return 1.0 + (group - 1.0) * (1.0 - decode_kv_reuse(model, runtime, group))
-
-
-def decode_kv_reuse(model: ModelShape, runtime: ServingRuntime, group: float) -> float:
-    """The runtime's KV reuse across a GQA group: its grouped-query kernel where it takes the shape, else masked MHA."""
-    grouped = not runtime.xqa_group_sizes or group in runtime.xqa_group_sizes
-    sized = not runtime.xqa_head_sizes or model.head_dim in runtime.xqa_head_sizes
-    return runtime.gqa_kv_reuse if grouped and sized else runtime.mmha_kv_reuse
+    reuse = runtime.gqa_kv_reuse if grouped_decode(model, runtime) else runtime.mmha_kv_reuse
+    return 1.0 + (gqa_group(model) - 1.0) * (1.0 - reuse)
 
 
 def weight_bytes_per_value(precision: Precision) -> float:

@@ -7,8 +7,8 @@ Each gap is measured on the cases of tests/fidelity/inference_cases.json (benchm
 from __future__ import annotations
 
 from app.engine import custom_allreduce
-from app.engine.inference_memory import ServingRuntime, decode_kv_reuse, kv_read_factor
-from app.engine.inference_timing import Hardware, InferenceCalibration, collapsed_grid_time
+from app.engine.inference_memory import ServingRuntime, gqa_group, grouped_decode, kv_read_factor
+from app.engine.inference_timing import Hardware, InferenceCalibration, collapsed_grid_time, message_bytes
 from app.engine.specs import AcceleratorSpec
 from app.engine.workload import ModelShape, Precision
 
@@ -72,8 +72,8 @@ def _short_prompt_warnings(model: ModelShape, runtime: ServingRuntime, input_tok
 
 def _decode_kernel_warnings(model: ModelShape, runtime: ServingRuntime, output_tokens: int) -> list[str]:
     """A GQA shape the runtime's grouped-query decode kernel rejects decodes with masked MHA (KV re-read per head)."""
-    group = 1 if model.kv_lora_rank else model.attention_heads / max(1, model.kv_heads)
-    if output_tokens <= 1 or group <= 1 or decode_kv_reuse(model, runtime, group) == runtime.gqa_kv_reuse:
+    group = gqa_group(model)
+    if output_tokens <= 1 or group <= 1 or grouped_decode(model, runtime):
         return []
     factor = kv_read_factor(model, runtime)
     return [f"{runtime.name} decodes {group:.0f}:1 query groups with {model.head_dim:.0f}-wide heads with masked MHA, "
@@ -90,7 +90,7 @@ def modeled_notes(model: ModelShape, hw: Hardware, runtime: ServingRuntime, inpu
     extra_s = collapsed_grid_time(input_tokens, model, hw, cal)
     if extra_s < GRID_NOTE_S:
         return []
-    _, blocks, _ = custom_allreduce.grid(input_tokens * model.hidden_size * 2.0, hw.tp)
+    _, blocks, _ = custom_allreduce.grid(message_bytes(input_tokens, model), hw.tp)
     return [f"{runtime.name} custom all-reduce: hidden size {model.hidden_size:,} splits a single {input_tokens}-token "
             f"prompt's all-reduce over {blocks} thread block(s) per GPU, which adds {extra_s * 1e3:.1f} ms to its "
             "first token; the NCCL path (--use_custom_all_reduce disable) would not pay it"]

@@ -160,7 +160,7 @@ def allreduce_time(tokens: float, model: ModelShape, layers: float, hw: Hardware
         return alltoall_time(tokens, model, layers, hw, cal)
     if hw.tp <= 1:
         return 0.0
-    size = tokens * model.hidden_size * 2.0
+    size = message_bytes(tokens, model)
     latency = cal.pcie_allreduce_latency_s if hw.pcie else cal.allreduce_latency_s
     per = latency * hw.allreduce_latency_scale * (hw.tp - 1) ** 0.5 + max(_ring_s(size, hw, cal), _grid_s(size, hw))
     if hw.pcie and hw.tp > PCIE_GPUS_PER_SOCKET:
@@ -168,10 +168,19 @@ def allreduce_time(tokens: float, model: ModelShape, layers: float, hw: Hardware
     return float(allreduces_per_layer(model, hw) * layers * per)
 
 
+def message_bytes(tokens: float, model: ModelShape) -> float:
+    """One tensor-parallel all-reduce message: the bf16 activations of `tokens` tokens [bytes]."""
+    return tokens * model.hidden_size * custom_allreduce.ACTIVATION_BYTES
+
+
+def _link_rate(hw: Hardware, cal: InferenceCalibration) -> float:
+    """Achieved bytes per second per GPU on the TP group's links (NVLink-class or PCIe) [B/s]."""
+    return hw.link_byte_s * (cal.pcie_link_eff if hw.pcie else cal.link_eff)
+
+
 def _ring_s(size: float, hw: Hardware, cal: InferenceCalibration) -> float:
     """Bandwidth term of one ring all-reduce of `size` bytes over the TP group's links [s]."""
-    link_eff = cal.pcie_link_eff if hw.pcie else cal.link_eff
-    return 2 * (hw.tp - 1) / hw.tp * size / (hw.link_byte_s * link_eff)
+    return 2 * (hw.tp - 1) / hw.tp * size / _link_rate(hw, cal)
 
 
 def _grid_s(size: float, hw: Hardware) -> float:
@@ -185,7 +194,7 @@ def collapsed_grid_time(tokens: float, model: ModelShape, hw: Hardware, cal: Inf
     """What a forward of `tokens` tokens loses to custom all-reduce grids slower than the link [s]."""
     if hw.attention_dp or hw.tp <= 1:
         return 0.0
-    size = tokens * model.hidden_size * 2.0
+    size = message_bytes(tokens, model)
     excess = max(0.0, _grid_s(size, hw) - _ring_s(size, hw, cal))
     return allreduces_per_layer(model, hw) * model.layers / hw.pp * excess
 
@@ -199,8 +208,7 @@ def logits_gather_time(batch: float, model: ModelShape, hw: Hardware, cal: Infer
     ColumnLinear(..., gather_output=True)); 128k-token vocabularies at batches in the thousands move ~1 GB."""
     if hw.tp <= 1 or hw.attention_dp or not hw.logits_gather:
         return 0.0
-    link_eff = cal.pcie_link_eff if hw.pcie else cal.link_eff
-    return batch * model.vocab_size * LOGIT_BYTES * (hw.tp - 1) / hw.tp / (hw.link_byte_s * link_eff)
+    return batch * model.vocab_size * LOGIT_BYTES * (hw.tp - 1) / hw.tp / _link_rate(hw, cal)
 
 
 def allreduces_per_layer(model: ModelShape, hw: Hardware) -> int:
